@@ -1,0 +1,162 @@
+"""SQL expressions that turn raw text into typed, standardised values.
+
+Each builder takes a SQL expression over one raw VARCHAR and returns a SQL expression that is
+NULL when the text is empty *or* cannot be read; :func:`typed_select` pairs it with an
+``invalid`` check so cleaning can tell "missing" from "unreadable" and report both.
+Set-based on purpose: these run inside one SELECT over millions of rows.
+"""
+
+from __future__ import annotations
+
+from huaxiang.schema import Field
+
+# strptime patterns tried in order after DuckDB's own ISO cast; the day-first / month-first
+# pair is chosen by configuration because 08/05/2024 is ambiguous.
+_DATE_FORMATS = (
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%Y年%m月%d日",
+    "%Y年%m月%d号",
+    "%Y%m%d",
+)
+_TIME_SUFFIXES = ("", " %H:%M:%S", " %H:%M", "T%H:%M:%S", " %H时%M分%S秒", " %H时%M分")
+_DMY = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+_MDY = ("%m/%d/%Y", "%m-%d-%Y")
+
+
+def blank(x: str) -> str:
+    """Trimmed text, NULL when empty or a placeholder such as 'null', 'N/A', '-', '无'."""
+    return (
+        f"case when lower(trim({x})) in ('', 'null', 'none', 'nan', 'n/a', 'na', '-', '--', "
+        f"'无', '空', '未填写', '#n/a') then null else trim({x}) end"
+    )
+
+
+def _sql_list(items: tuple[str, ...] | list[str]) -> str:
+    return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
+
+
+def timestamp_expr(x: str, *, day_first: bool, timezone: str) -> str:
+    """Any common date/time text -> TIMESTAMP (local time in ``timezone``)."""
+    numeric_first = _DMY if day_first else _MDY
+    formats = [d + t for d in (*_DATE_FORMATS, *numeric_first) for t in _TIME_SUFFIXES]
+    tz = timezone.replace("'", "''")
+    v = f"({x})"
+    return (
+        f"case when {v} is null then null "
+        # zone given (2024-05-08T13:22:01+08:00, ...Z): convert to the workspace's zone
+        f"when regexp_matches({v}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$') and "
+        f"try_cast({v} as timestamptz) is not null "
+        f"then timezone('{tz}', try_cast({v} as timestamptz)) "
+        # Excel serial day numbers (1954..2173)
+        f"when regexp_matches({v}, '^\\d{{5}}(\\.\\d+)?$') "
+        f"then timestamp '1899-12-30' + to_microseconds("
+        f"cast(round(cast({v} as double) * 86400000000) as bigint)) "
+        # Unix epoch seconds / milliseconds
+        f"when regexp_matches({v}, '^1\\d{{9}}$') "
+        f"then timezone('{tz}', to_timestamp(cast({v} as bigint))) "
+        f"when regexp_matches({v}, '^1\\d{{12}}$') "
+        f"then timezone('{tz}', to_timestamp(cast({v} as bigint) / 1000.0)) "
+        f"when regexp_matches({v}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}([ T].*)?$') "
+        f"then try_cast({v} as timestamp) "
+        f"else try_strptime({v}, {_sql_list(formats)}) end"
+    )
+
+
+def date_expr(x: str, *, day_first: bool, timezone: str) -> str:
+    return f"cast({timestamp_expr(x, day_first=day_first, timezone=timezone)} as date)"
+
+
+def number_expr(x: str) -> str:
+    """'¥1,299.00', '1299元', '25岁', '3次' -> DOUBLE. Ranges such as '5-8' do not parse."""
+    cleaned = (
+        f"regexp_replace(regexp_replace({x}, '[,，\\s]', '', 'g'), "
+        f"'^(¥|￥|RMB|CNY|\\$)|(元|块|岁|次|单|分|秒|s|sec)$', '', 'gi')"
+    )
+    return f"try_cast({cleaned} as double)"
+
+
+def integer_expr(x: str) -> str:
+    n = number_expr(x)
+    return f"case when {n} = round({n}) then cast({n} as bigint) end"
+
+
+def boolean_expr(x: str) -> str:
+    v = f"lower({x})"
+    return (
+        f"case when {v} in ('是', '有', 'y', 'yes', 'true', 't', '1', '已退货', '已用券', '√') then true "
+        f"when {v} in ('否', '无', 'n', 'no', 'false', 'f', '0', '未退货', '未用券', '×') then false end"
+    )
+
+
+def gender_expr(x: str) -> str:
+    v = f"lower({x})"
+    return (
+        f"case when {v} in ('男', 'm', 'male', '先生', '男性', 'man', '1') then 'male' "
+        f"when {v} in ('女', 'f', 'female', '女士', '女性', '小姐', 'woman', '2') then 'female' end"
+    )
+
+
+def phone_expr(x: str) -> str:
+    """Chinese mobile and landline numbers -> E.164; anything else NULL.
+
+    '+86 138 0013 8000', '0086-13800138000', '138-0013-8000' -> '+8613800138000';
+    '010-62345678' -> '+861062345678'.
+    """
+    digits = f"regexp_replace({x}, '[^0-9+]', '', 'g')"
+    national = (
+        f"regexp_replace(regexp_replace({digits}, '^(\\+86|0086)', ''), '^86(1[3-9]\\d{{9}})$', '\\1')"
+    )
+    return (
+        f"case when regexp_matches({national}, '^1[3-9]\\d{{9}}$') then '+86' || {national} "
+        f"when regexp_matches({national}, '^0[1-9]\\d{{8,10}}$') then '+86' || substr({national}, 2) "
+        f"end"
+    )
+
+
+def email_expr(x: str) -> str:
+    v = f"lower({x})"
+    return (
+        f"case when regexp_matches({v}, '^[a-z0-9._%+\\-]+@[a-z0-9.\\-]+\\.[a-z]{{2,}}$') "
+        f"then {v} end"
+    )
+
+
+def credit_code_expr(x: str) -> str:
+    """Unified social credit code (GB 32100-2015): 18 characters, no I O S V Z."""
+    v = f"upper(regexp_replace({x}, '\\s', '', 'g'))"
+    return f"case when regexp_matches({v}, '^[0-9A-HJ-NPQRTUWXY]{{2}}\\d{{6}}[0-9A-HJ-NPQRTUWXY]{{10}}$') then {v} end"
+
+
+def id_number_expr(x: str) -> str:
+    v = f"upper(regexp_replace({x}, '\\s', '', 'g'))"
+    return f"case when regexp_matches({v}, '^\\d{{17}}[0-9X]$') then {v} end"
+
+
+# fields whose standardisation is more specific than their type
+_SPECIAL = {
+    "gender": gender_expr,
+    "phone": phone_expr,
+    "email": email_expr,
+    "credit_code": credit_code_expr,
+    "id_number": id_number_expr,
+}
+
+
+def field_expr(field: Field, raw: str, *, day_first: bool, timezone: str) -> str:
+    """Typed value of ``field`` from the (already blanked) raw expression."""
+    if field.name in _SPECIAL:
+        return _SPECIAL[field.name](raw)
+    if field.type == "timestamp":
+        return timestamp_expr(raw, day_first=day_first, timezone=timezone)
+    if field.type == "date":
+        return date_expr(raw, day_first=day_first, timezone=timezone)
+    if field.type == "integer":
+        return integer_expr(raw)
+    if field.type == "decimal":
+        return number_expr(raw)
+    if field.type == "boolean":
+        return boolean_expr(raw)
+    if field.type == "json":
+        return f"case when json_valid({raw}) then cast({raw} as json) end"
+    return raw

@@ -1,0 +1,211 @@
+"""Cleaning: raw text tables -> typed, checked, filled, de-duplicated tables.
+
+One table at a time, every step one SQL statement over the whole table:
+
+1. ``typed``     parse every field (dates, numbers, phones, genders, regions ...) and mark values
+                 that were present but unreadable (``_bad_<field>``);
+2. ``checked``   evaluate all rules: the first quarantine rule that fires sends the row to
+                 ``quarantine``; flag rules add to ``_flags``; clear / cap rules fix values;
+3. ``filled``    missing-value strategies (unknown / mean / median / mode / constant);
+4. de-duplicate  exact copies and key duplicates collapse to one survivor, the others are
+                 recorded in ``hx_merges`` (customers go through identity resolution instead).
+
+Every step reports what it changed into a :class:`~huaxiang.clean.accounting.Ledger`.
+"""
+
+from __future__ import annotations
+
+from huaxiang.clean import dedupe
+from huaxiang.clean.accounting import Ledger
+from huaxiang.clean.parse import blank, field_expr
+from huaxiang.clean.rules import Rule, builtin_rules, configured_rules, resolve_statistics
+from huaxiang.config.models import WorkspaceConfig
+from huaxiang.engine.duckdb_engine import Engine, quote_ident
+from huaxiang.schema import TABLES
+from huaxiang.warehouse import raw_table
+
+# standardised customer columns added next to the raw fields
+REGION_COLUMNS = ("province", "city", "city_tier", "area", "region_code")
+
+
+def _str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _priorities(engine: Engine, config: WorkspaceConfig) -> None:
+    engine.execute("create or replace temp table source_priority (_source varchar, _priority int)")
+    for s in config.sources:
+        engine.execute("insert into source_priority values (?, ?)", [s.name, s.priority])
+
+
+def build_typed(engine: Engine, config: WorkspaceConfig, table: str) -> str:
+    """Step 1: typed values next to unreadable-value markers; returns the relation name.
+
+    Three small projections instead of one: blanking first keeps each parse expression short
+    (the binder slows down sharply on deeply repeated sub-expressions).
+    """
+    spec = TABLES[table]
+    c = config.cleaning
+    name = f"typed_{table}"
+    blanks = ", ".join(f"{blank('r.' + quote_ident(f))} as {quote_ident(f)}"
+                       for f in spec.field_names)
+    engine.execute(
+        f"create or replace temp table {name}_text as select r._source, r._load_id, r._row, "
+        f"coalesce(p._priority, 100) as _priority, l.loaded_at as _loaded_at, r.attributes, "
+        f"{blanks} from {raw_table(table)} r left join source_priority p using (_source) "
+        f"left join hx_loads l on l.load_id = r._load_id"
+    )
+    typed = []
+    finals = []
+    for f in spec.fields:
+        col = quote_ident(f.name)
+        expr = field_expr(f, col, day_first=c.day_first, timezone=c.timezone)
+        if expr == col:
+            finals.append(f"{col}, false as _bad_{f.name}")
+        else:
+            tmp = quote_ident(f"__t_{f.name}")
+            typed.append(f"{expr} as {tmp}")
+            finals.append(f"{tmp} as {col}, ({col} is not null and {tmp} is null) as _bad_{f.name}")
+    engine.execute(
+        f"create or replace temp table {name} as select _source, _load_id, _row, _priority, "
+        f"_loaded_at, attributes, {', '.join(finals)} from "
+        f"(select *{''.join(', ' + t for t in typed)} from {name}_text)"
+    )
+    engine.execute(f"drop table {name}_text")
+    if table == "customers":
+        _standardise_customers(engine, config, name)
+    return name
+
+
+def _standardise_customers(engine: Engine, config: WorkspaceConfig, name: str) -> None:
+    """Region -> province / city / tier; age from the birth date; text categories -> codes."""
+    from huaxiang.clean.regions import region_resolution_sql, register_divisions
+
+    register_divisions(engine.con)
+    engine.execute(
+        f"create or replace temp table {name}_keyed as "
+        f"select row_number() over () as _rid, * from {name}"
+    )
+    engine.execute(
+        f"create or replace temp table {name}_regions as "
+        + region_resolution_sql(f"{name}_keyed", "_rid", "province", "city")
+    )
+    codes = []
+    for field, mapping in config.cleaning.codes.items():
+        whens = " ".join(f"when {_str(k)} then {_str(v)}" for k, v in mapping.items())
+        codes.append(f"case t.{quote_ident(field)} {whens} end as {quote_ident(field + '_code')}")
+    engine.execute(
+        f"create or replace temp table {name} as select t.* exclude (_rid, province, city, age), "
+        f"g.province, g.city, g.city_tier, g.area, g.region_code, g.region_status as _region_status, "
+        f"coalesce(t.age, date_diff('year', t.birth_date, current_date)) as age, "
+        f"(t.age is null and t.birth_date is not null) as _age_derived"
+        + "".join(f", {c}" for c in codes)
+        + f" from {name}_keyed t left join {name}_regions g on g._rid = t._rid"
+    )
+    engine.execute(f"drop table {name}_keyed")
+    engine.execute(f"drop table {name}_regions")
+
+
+def check(engine: Engine, config: WorkspaceConfig, table: str, typed: str, ledger: Ledger) -> str:
+    """Step 2: quarantine, flag, clear and cap; returns the relation of accepted rows."""
+    rules = resolve_statistics(
+        engine, typed, builtin_rules(table) + configured_rules(config.cleaning, table)
+    )
+    quarantine = [r for r in rules if r.action == "quarantine"]
+    flags = [r for r in rules if r.action == "flag"]
+    fixes = [r for r in rules if r.action in ("clear", "cap")]
+    q_case = (
+        "case " + " ".join(f"when {r.condition} then {_str(r.name)}" for r in quarantine) + " end"
+        if quarantine else "null::varchar"
+    )
+    f_list = (
+        "list_filter([" + ", ".join(f"case when {r.condition} then {_str(r.name)} end"
+                                     for r in flags) + "], lambda x: x is not null)"
+        if flags else "[]::varchar[]"
+    )
+    checked = f"checked_{table}"
+    engine.execute(
+        f"create or replace temp table {checked} as select *, {q_case} as _quarantine_rule, "
+        f"{f_list} as _flags from {typed}"
+    )
+    ledger.count_rules(engine, checked, rules)
+    _quarantine(engine, table, checked, quarantine)
+    # clear / cap, in rule order, on the rows that stay; conditions see the original values
+    replaced: dict[str, str] = {}
+    for r in fixes:
+        assert r.column is not None
+        current = replaced.get(r.column, quote_ident(r.column))
+        new = "null" if r.action == "clear" else (r.cap or current)
+        replaced[r.column] = f"case when {r.condition} then {new} else {current} end"
+    accepted = f"accepted_{table}"
+    select = ", ".join(f"{expr} as {quote_ident(col)}" for col, expr in replaced.items())
+    engine.execute(
+        f"create or replace temp table {accepted} as select * "
+        + (f"replace ({select}) " if select else "")
+        + f"from {checked} where _quarantine_rule is null"
+    )
+    engine.execute(f"drop table {checked}")
+    return accepted
+
+
+def _quarantine(engine: Engine, table: str, checked: str, rules: list[Rule]) -> None:
+    if not rules:
+        return
+    engine.execute(
+        "create or replace temp table rule_meta (rule varchar, column_name varchar, "
+        "reason varchar)"
+    )
+    for r in rules:
+        engine.execute("insert into rule_meta values (?, ?, ?)", [r.name, r.column, r.reason])
+    engine.execute(
+        f"insert into quarantine select {_str(table)}, c._source, c._load_id, c._row, 'clean', "
+        f"c._quarantine_rule, m.column_name, m.reason, to_json(r) "
+        f"from {checked} c join rule_meta m on m.rule = c._quarantine_rule "
+        f"join {raw_table(table)} r on r._load_id = c._load_id and r._row = c._row "
+        f"where c._quarantine_rule is not null"
+    )
+
+
+def fill_missing(engine: Engine, config: WorkspaceConfig, table: str, accepted: str,
+                 ledger: Ledger) -> None:
+    """Step 3: missing-value strategies from the configuration, applied in place."""
+    spec = TABLES[table]
+    for rule in (m for m in config.cleaning.missing if m.table == table):
+        if rule.strategy == "leave":
+            continue
+        col = quote_ident(rule.field)
+        known = set(spec.field_names) | set(engine.columns(accepted))
+        if rule.field not in known:
+            continue  # validated at config load time; a column may be absent in a table
+        if rule.strategy == "unknown":
+            field = spec.by_name.get(rule.field)
+            if field is not None and field.type != "string":
+                ledger.warn(f"{table}.{rule.field}: 'unknown' only fits text fields; skipped")
+                continue
+            value = "'unknown'"
+        elif rule.strategy == "constant":
+            value = _str(str(rule.value))
+        else:
+            agg = {"mean": "avg", "median": "median", "mode": "mode"}[rule.strategy]
+            computed = engine.scalar(f"select {agg}({col}) from {accepted}")
+            if computed is None:
+                continue
+            value = repr(computed) if isinstance(computed, (int, float)) else _str(str(computed))
+        n = engine.count(accepted, f"{col} is null")
+        ledger.fill(table, rule.field, rule.strategy, n, value)
+        if n:
+            engine.execute(f"update {accepted} set {col} = {value} where {col} is null")
+
+
+def clean_table(engine: Engine, config: WorkspaceConfig, table: str, ledger: Ledger) -> str:
+    """Steps 1-4 for one table; returns the relation holding its clean rows."""
+    _priorities(engine, config)
+    typed = build_typed(engine, config, table)
+    ledger.completeness_before(engine, table, typed)
+    accepted = check(engine, config, table, typed, ledger)
+    engine.execute(f"drop table {typed}")
+    fill_missing(engine, config, table, accepted, ledger)
+    dedupe.exact(engine, table, accepted, ledger)
+    if table != "customers":
+        dedupe.by_key(engine, config, table, accepted, ledger)
+    return accepted

@@ -1,0 +1,157 @@
+"""Cleaning rules as data: a condition in SQL and what to do when it holds.
+
+Actions: ``quarantine`` (the row leaves the clean table, kept in ``quarantine`` with the reason),
+``clear`` (the value becomes NULL, the row stays), ``cap`` (the value is clamped to the bound),
+``flag`` (the row stays as it is and carries the rule name in ``_flags``; a flag with a
+``finding`` name is reported as a business finding, e.g. a high-net-worth candidate).
+
+Rules whose bounds depend on the data (3-sigma, IQR, ratio to the mean) are resolved into
+constants by :func:`resolve_statistics` before they run, so every rule is one SQL predicate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from huaxiang.config.models import CleaningConfig, OutlierRule
+from huaxiang.engine.duckdb_engine import Engine, quote_ident
+from huaxiang.schema import TABLES
+
+Action = str  # quarantine | clear | cap | flag
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    table: str
+    column: str | None
+    action: Action
+    condition: str  # SQL over the typed columns; true = the rule fires
+    reason: str
+    cap: str | None = None  # SQL value to clamp to, for action "cap"
+    finding: str | None = None
+    # unresolved statistical outlier rule, turned into a condition by resolve_statistics
+    pending: OutlierRule | None = None
+
+
+def builtin_rules(table: str) -> list[Rule]:
+    """Rules every workspace gets: required fields, unreadable values, dates in the future."""
+    spec = TABLES[table]
+    rules: list[Rule] = []
+    if table == "customers":
+        ids = ("customer_id", "phone", "email", "credit_code", "union_id")
+        rules.append(
+            Rule(
+                "no_identifier", table, None, "quarantine",
+                " and ".join(f"{quote_ident(i)} is null" for i in ids),
+                "no customer id, phone, email, credit code or union id: cannot identify",
+            )
+        )
+    for f in spec.fields:
+        col = quote_ident(f.name)
+        bad = f"_bad_{f.name}"
+        if f.required and table != "customers":
+            rules.append(
+                Rule(
+                    f"missing_{f.name}", table, f.name, "quarantine",
+                    f"{col} is null and not {bad}", f"required field {f.name} is empty",
+                )
+            )
+        if f.type != "string" or f.name in ("phone", "email", "credit_code", "id_number",
+                                             "gender"):
+            action = "quarantine" if f.required and table != "customers" else "clear"
+            rules.append(
+                Rule(
+                    f"unreadable_{f.name}", table, f.name, action, bad,
+                    f"{f.name} cannot be read as {_type_word(f.name, f.type)}",
+                )
+            )
+        if f.type in ("date", "timestamp"):
+            action = "quarantine" if f.name == spec.time_field and f.required else "clear"
+            rules.append(
+                Rule(
+                    f"future_{f.name}", table, f.name, action,
+                    f"{col} > current_localtimestamp()::{'date' if f.type == 'date' else 'timestamp'}",
+                    f"{f.name} lies in the future",
+                )
+            )
+    return rules
+
+
+def _type_word(name: str, type_: str) -> str:
+    return {
+        "phone": "a phone number",
+        "email": "an email address",
+        "credit_code": "a unified social credit code",
+        "id_number": "an ID number",
+        "gender": "a gender",
+    }.get(name, {"timestamp": "a date/time", "date": "a date", "integer": "an integer",
+                 "decimal": "a number", "boolean": "yes/no", "json": "JSON"}.get(type_, type_))
+
+
+def default_outlier_rules() -> list[OutlierRule]:
+    """The defaults written into a new workspace (users edit them in huaxiang.yaml)."""
+    return [
+        OutlierRule(table="customers", field="age", rule="bounds", min=0, max=120,
+                    action="clear"),
+        OutlierRule(table="orders", field="amount", rule="bounds", min=0, action="quarantine"),
+        OutlierRule(table="orders", field="amount", rule="bounds", above_mean_ratio=3,
+                    action="flag", finding="high_net_worth_candidate"),
+    ]
+
+
+def configured_rules(config: CleaningConfig, table: str) -> list[Rule]:
+    rules = []
+    for i, o in enumerate(r for r in config.outliers if r.table == table):
+        name = o.finding or f"{o.rule}_{o.field}" + (f"_{i}" if i else "")
+        rules.append(
+            Rule(name, table, o.field, o.action, "false", "", finding=o.finding, pending=o)
+        )
+    return rules
+
+
+def resolve_statistics(engine: Engine, relation: str, rules: list[Rule]) -> list[Rule]:
+    """Turn outlier rules into plain predicates with the statistics of ``relation``."""
+    out = []
+    for rule in rules:
+        o = rule.pending
+        if o is None:
+            out.append(rule)
+            continue
+        col = quote_ident(o.field)
+        lo: float | None = o.min
+        hi: float | None = o.max
+        what = "outside the business bounds"
+        if o.rule in ("sigma", "iqr") or o.above_mean_ratio:
+            mean, std, q1, q3 = engine.rows(
+                f"select avg({col}), stddev_samp({col}), quantile_cont({col}, 0.25), "
+                f"quantile_cont({col}, 0.75) from {relation}"
+            )[0]
+            if o.rule == "sigma" and mean is not None and std is not None:
+                lo, hi = mean - o.k * std, mean + o.k * std
+                what = f"more than {o.k:g} standard deviations from the mean {mean:,.2f}"
+            elif o.rule == "iqr" and q1 is not None and q3 is not None:
+                lo, hi = q1 - o.k * (q3 - q1), q3 + o.k * (q3 - q1)
+                what = f"outside {o.k:g} x IQR of [{q1:,.2f}, {q3:,.2f}]"
+            if o.above_mean_ratio and mean is not None:
+                hi = o.above_mean_ratio * mean
+                what = f"above {o.above_mean_ratio:g} x the mean {mean:,.2f}"
+        parts = []
+        if lo is not None:
+            parts.append(f"{col} < {lo!r}")
+        if hi is not None:
+            parts.append(f"{col} > {hi!r}")
+        condition = "(" + " or ".join(parts) + ")" if parts else "false"
+        bounds = f"[{'' if lo is None else f'{lo:,.2f}'}, {'' if hi is None else f'{hi:,.2f}'}]"
+        cap = None
+        if o.action == "cap":
+            cap = col
+            if lo is not None:
+                cap = f"greatest({cap}, {lo!r})"
+            if hi is not None:
+                cap = f"least({cap}, {hi!r})"
+        out.append(
+            replace(rule, condition=condition, cap=cap, reason=f"{o.field} {what} {bounds}",
+                    pending=None)
+        )
+    return out

@@ -1,0 +1,143 @@
+"""One cleaning run over the whole warehouse, atomic, with its accounting.
+
+Customers go first (cleaning, then identity resolution) so that orders, events, surveys and
+feedback can point at golden customer ids. The run rebuilds every clean table from the raw
+layer inside one transaction: a failure leaves the previous clean tables untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from huaxiang.clean.accounting import Ledger, RuleCount
+from huaxiang.clean.pipeline import clean_table
+from huaxiang.config.models import WorkspaceConfig
+from huaxiang.console import Console
+from huaxiang.engine.duckdb_engine import Engine
+from huaxiang.identity.resolve import IdentityStats, resolve
+from huaxiang.schema import TABLES
+from huaxiang.warehouse import ensure_layout, raw_table
+
+# working columns that never reach a clean table
+_WORK_COLUMNS = ("_priority", "_loaded_at", "_quarantine_rule", "_region_status", "_age_derived")
+
+
+@dataclass
+class CleanResult:
+    ledger: Ledger
+    identity: IdentityStats | None
+    loads: list[dict[str, Any]] = field(default_factory=list)
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        return all(t["read"] == t["accepted"] + t["quarantined"] + t["merged"]
+                   for t in self.tables.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tables": self.tables,
+            "balanced": self.balanced,
+            "identity": asdict(self.identity) if self.identity else None,
+            "loads": self.loads,
+            "rules": [asdict(r) for r in self.ledger.rules],
+            "completeness": self.ledger.completeness,
+            "warnings": self.ledger.warnings,
+        }
+
+
+def _finish_columns(engine: Engine, relation: str) -> str:
+    keep = [c for c in engine.columns(relation)
+            if c not in _WORK_COLUMNS and not c.startswith("_bad_")]
+    return ", ".join(f'"{c}"' for c in keep)
+
+
+def run_clean(engine: Engine, config: WorkspaceConfig, console: Console) -> CleanResult:
+    ensure_layout(engine)
+    ledger = Ledger()
+    identity: IdentityStats | None = None
+    tables = [t for t in TABLES if engine.count(raw_table(t))]
+    with engine.transaction():
+        engine.execute("delete from quarantine where stage = 'clean'")
+        engine.execute("delete from hx_merges")
+        with console.progress("cleaning", total=len(tables) + 1) as task:
+            if "customers" in tables:
+                accepted = clean_table(engine, config, "customers", ledger)
+                identity = resolve(engine, config, accepted, ledger)
+                engine.execute(f"drop table {accepted}")
+                ledger.completeness_after(engine, "customers", "customers")
+            task.advance()
+            for table in tables:
+                if table == "customers":
+                    continue
+                accepted = clean_table(engine, config, table, ledger)
+                _link_customers(engine, table, accepted, ledger)
+                engine.execute(
+                    f"create or replace table {table} as select "
+                    f"{_finish_columns(engine, accepted)} from {accepted}"
+                )
+                engine.execute(f"drop table {accepted}")
+                ledger.completeness_after(engine, table, table)
+                task.advance()
+        for table in TABLES:
+            if table not in tables:
+                engine.execute(f"drop table if exists {table}")
+        result = CleanResult(ledger, identity)
+        result.tables = account_loads(engine)
+        result.loads = engine.dicts(
+            "select load_id, source, table_name, path, format, encoding, sha256, "
+            "loaded_at::varchar as loaded_at, rows_read, rows_rejected_on_read, rows_accepted, "
+            "rows_quarantined, rows_merged from hx_loads where status = 'loaded' "
+            "order by table_name, source"
+        )
+    return result
+
+
+def _link_customers(engine: Engine, table: str, accepted: str, ledger: Ledger) -> None:
+    """Replace source customer ids by golden ids; keep the source id beside it."""
+    if "customer_id" not in TABLES[table].by_name:
+        return
+    has_map = engine.table_exists("identity_map")
+    join = ("left join identity_map m on m.kind = 'customer_id' and m.value = a.customer_id"
+            if has_map else "left join (select null::varchar as golden_id) m on false")
+    engine.execute(
+        f"create or replace temp table linked as select a.* exclude (customer_id, _flags), "
+        f"m.golden_id as customer_id, a.customer_id as source_customer_id, "
+        f"case when a.customer_id is not null and m.golden_id is null "
+        f"then list_append(a._flags, 'unknown_customer') else a._flags end as _flags "
+        f"from {accepted} a {join}"
+    )
+    unknown = engine.count("linked", "source_customer_id is not null and customer_id is null")
+    ledger.add(RuleCount(table, "unknown_customer", "customer_id", "flagged", unknown,
+                         "customer id not found among the customers (row kept, not linked)"))
+    engine.execute(f"drop table {accepted}")
+    engine.execute(f"alter table linked rename to {accepted}")
+
+
+def account_loads(engine: Engine) -> dict[str, dict[str, int]]:
+    """Fill per-load accepted / quarantined / merged counts; return per-table totals."""
+    parts = []
+    for table in TABLES:
+        if engine.table_exists(table):
+            parts.append(f"select _load_id, count(*) as n from {table} group by 1")
+    accepted = " union all ".join(parts) or "select null::varchar as _load_id, 0 as n"
+    engine.execute(
+        "update hx_loads set rows_accepted = coalesce(a.n, 0), rows_quarantined = coalesce(q.n, 0), "
+        "rows_merged = coalesce(m.n, 0) from hx_loads l "
+        f"left join (select _load_id, sum(n) as n from ({accepted}) group by 1) a "
+        "on a._load_id = l.load_id "
+        "left join (select _load_id, count(distinct _row) as n from quarantine group by 1) q "
+        "on q._load_id = l.load_id "
+        "left join (select _load_id, count(*) as n from hx_merges group by 1) m "
+        "on m._load_id = l.load_id "
+        "where hx_loads.load_id = l.load_id and l.status = 'loaded'"
+    )
+    rows = engine.rows(
+        "select table_name, sum(rows_read), sum(rows_accepted), sum(rows_quarantined), "
+        "sum(rows_merged) from hx_loads where status = 'loaded' group by 1 order by 1"
+    )
+    return {
+        t: {"read": int(r), "accepted": int(a), "quarantined": int(q), "merged": int(m)}
+        for t, r, a, q, m in rows
+    }

@@ -1,0 +1,154 @@
+"""The embedded DuckDB warehouse.
+
+SQL elsewhere in the package is written in huaxiang's canonical dialect (DuckDB's) and always
+runs through an :class:`Engine`; an engine for another dialect transpiles it with sqlglot in
+:meth:`Engine.prepare`. DuckDB-specific API details (2.0: relations, Arrow readers, one
+unfinished result per connection) stay in this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from huaxiang.errors import EngineError
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def quote_ident(name: str) -> str:
+    """Quote any identifier (Chinese headers included) for SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def check_ident(name: str) -> str:
+    """Table names we generate must be plain identifiers; refuse anything else."""
+    if not _IDENT.match(name):
+        raise EngineError(f"not a valid table name: {name!r}")
+    return name
+
+
+class Engine:
+    dialect = "duckdb"
+
+    def __init__(
+        self, path: Path | None, *, threads: int | None = None, memory_limit: str | None = None
+    ) -> None:
+        self.path = path
+        config: dict[str, Any] = {}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(path) if path else ":memory:", config=config)
+        except duckdb.Error as exc:
+            raise EngineError(
+                f"cannot open the warehouse {path}: {exc}",
+                hint="if another huaxiang process holds it open, close that and retry",
+            ) from None
+        # DuckDB's own progress bar would print to stdout; progress is the Console's job
+        self.con.execute("set enable_progress_bar = false")
+        self._depth = 0
+
+    # -- statements -------------------------------------------------------------------------
+    def prepare(self, sql: str) -> str:
+        return sql  # canonical dialect == DuckDB
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run a statement for its effect."""
+        try:
+            self.con.execute(self.prepare(sql), params or [])
+        except duckdb.Error as exc:
+            raise EngineError(_explain(exc, sql)) from exc
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        try:
+            return self.con.execute(self.prepare(sql), params or []).fetchall()
+        except duckdb.Error as exc:
+            raise EngineError(_explain(exc, sql)) from exc
+
+    def dicts(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        try:
+            cur = self.con.execute(self.prepare(sql), params or [])
+            names = [d[0] for d in cur.description or []]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        except duckdb.Error as exc:
+            raise EngineError(_explain(exc, sql)) from exc
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        try:
+            return self.con.execute(self.prepare(sql), params or []).to_arrow_table()
+        except duckdb.Error as exc:
+            raise EngineError(_explain(exc, sql)) from exc
+
+    # -- data in ----------------------------------------------------------------------------
+    def register(self, name: str, data: Any) -> None:
+        """Expose an Arrow table / pandas frame to SQL as a view called ``name``."""
+        self.con.register(check_ident(name), data)
+
+    def unregister(self, name: str) -> None:
+        self.con.unregister(check_ident(name))
+
+    # -- catalog ----------------------------------------------------------------------------
+    def table_exists(self, name: str) -> bool:
+        return bool(
+            self.scalar(
+                "select count(*) from information_schema.tables where table_name = ?", [name]
+            )
+        )
+
+    def columns(self, name: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.rows(
+                "select column_name from information_schema.columns where table_name = ? "
+                "order by ordinal_position",
+                [name],
+            )
+        ]
+
+    def count(self, name: str, where: str = "true") -> int:
+        return int(self.scalar(f"select count(*) from {quote_ident(name)} where {where}"))
+
+    # -- transactions -----------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All-or-nothing; nested calls join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.execute("begin transaction")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self.con.execute("rollback")
+            raise
+        self._depth = 0
+        self.execute("commit")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _explain(exc: Exception, sql: str) -> str:
+    first = " ".join(sql.split())[:240]
+    return f"the warehouse rejected a statement: {exc}\n  statement: {first}"

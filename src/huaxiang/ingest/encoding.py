@@ -1,0 +1,117 @@
+"""Text encodings of delimited files: detect, validate, transcode to UTF-8.
+
+Chinese exports come as UTF-8 (with or without BOM), GBK/GB18030 (Excel "CSV" on a Chinese
+Windows), sometimes UTF-16 ("Unicode text") or Big5. DuckDB reads only UTF-8, so anything else
+is transcoded in a streaming pass; nothing is decoded with ``errors='replace'`` silently.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from pathlib import Path
+
+from huaxiang.errors import DataError, Location
+
+CHUNK = 1 << 22  # 4 MiB
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# tried in order when there is no BOM; gb18030 is a superset of GBK and GB2312
+_CANDIDATES = ("utf-8", "gb18030", "big5")
+_ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "utf8": "utf-8", "utf-8-bom": "utf-8-sig"}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _decodes(path: Path, encoding: str) -> tuple[bool, int, int]:
+    """Whether the whole file decodes; else (False, byte offset, line) of the first bad byte."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = 0
+    lines = 1
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK):
+            try:
+                decoder.decode(block, final=False)
+            except UnicodeDecodeError as exc:
+                bad = offset + exc.start
+                return False, bad, lines + block[: exc.start].count(b"\n")
+            offset += len(block)
+            lines += block.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False, offset, lines
+    return True, -1, -1
+
+
+def detect_encoding(path: Path, declared: str = "auto") -> str:
+    """Return a Python codec name that decodes the whole file, or raise DataError."""
+    if declared and declared != "auto":
+        name = _ALIASES.get(declared.lower(), declared)
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise DataError(
+                f"unknown encoding {declared!r}",
+                location=Location(str(path)),
+                hint="use auto, utf-8, gbk, gb18030, big5 or utf-16",
+            ) from None
+        ok, offset, line = _decodes(path, name)
+        if not ok:
+            raise DataError(
+                f"the file is not valid {declared} (first bad byte at offset {offset})",
+                location=Location(str(path), line=line),
+                hint="set encoding: auto in the source, or re-save the file as UTF-8",
+            )
+        return name
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            ok, offset, line = _decodes(path, name)
+            if ok:
+                return name
+            raise DataError(
+                f"the file starts with a {name} byte-order mark but is not valid {name} "
+                f"(offset {offset})",
+                location=Location(str(path), line=line),
+                hint="re-save the file as UTF-8",
+            )
+    first_failure: tuple[int, int] | None = None
+    for name in _CANDIDATES:
+        ok, offset, line = _decodes(path, name)
+        if ok:
+            return name
+        if first_failure is None:
+            first_failure = (offset, line)
+    offset, line = first_failure or (0, 1)
+    raise DataError(
+        f"cannot tell the text encoding: not UTF-8 (bad byte at offset {offset}), GBK/GB18030 "
+        "or Big5",
+        location=Location(str(path), line=line),
+        hint="re-save the file as UTF-8 (Excel: Save As > CSV UTF-8), or set 'encoding:'",
+    )
+
+
+def transcode_to_utf8(path: Path, encoding: str, dest: Path) -> Path:
+    """Stream ``path`` from ``encoding`` into a UTF-8 file at ``dest`` (BOM dropped)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    with path.open("rb") as src, dest.open("w", encoding="utf-8", newline="") as out:
+        first = True
+        while block := src.read(CHUNK):
+            text = decoder.decode(block, final=False)
+            if first:
+                text = text.lstrip("\ufeff")
+                first = False
+            out.write(text)
+        out.write(decoder.decode(b"", final=True))
+    return dest

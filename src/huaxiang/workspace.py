@@ -1,0 +1,240 @@
+"""The facade every front end uses: open a workspace folder, run steps, read results.
+
+The CLI, notebooks and (later) the web app and journey runner call these methods and render
+what they return; none of them touches the engine, the store or the files directly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from huaxiang.clean.report import write_quality_report
+from huaxiang.clean.run import CleanResult, run_clean
+from huaxiang.config.loader import load_model
+from huaxiang.config.models import SourceConfig, TableName, WorkspaceConfig, resolve_path
+from huaxiang.config.template import CONFIG_FILE, add_source, render
+from huaxiang.console import Console, NullConsole
+from huaxiang.engine.duckdb_engine import Engine
+from huaxiang.errors import ConfigError, UsageError, WorkspaceError
+from huaxiang.ingest.loader import LoadResult, load, preview
+from huaxiang.schema import TABLES
+from huaxiang.store.opstore import OperationalStore
+
+STATE_DIR = ".huaxiang"
+DEFINITION_DIRS = ("tags", "features", "segments", "journeys")
+
+
+class Workspace:
+    def __init__(self, root: Path, config: WorkspaceConfig, console: Console | None = None):
+        self.root = root
+        self.config = config
+        self.console: Console = console or NullConsole()
+        self._engine: Engine | None = None
+        self._store: OperationalStore | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    @classmethod
+    def init(cls, root: Path, *, name: str | None = None, locale: str = "zh-CN",
+             sources: list[dict[str, Any]] | None = None, console: Console | None = None,
+             ) -> Workspace:
+        root = root.resolve()
+        config_path = root / CONFIG_FILE
+        if config_path.exists():
+            raise WorkspaceError(
+                f"{config_path} already exists",
+                hint="open it with --workspace, or choose another folder",
+            )
+        if locale not in ("zh-CN", "en"):
+            raise UsageError(f"unknown locale {locale!r}", hint="zh-CN or en")
+        root.mkdir(parents=True, exist_ok=True)
+        for d in DEFINITION_DIRS:
+            (root / d).mkdir(exist_ok=True)
+        (root / STATE_DIR).mkdir(exist_ok=True)
+        config_path.write_text(render(name or root.name, locale, sources), encoding="utf-8")
+        ws = cls.open(root, console=console)
+        ws.store.audit("workspace.init", {"name": ws.config.name})
+        return ws
+
+    @classmethod
+    def open(cls, root: Path, *, console: Console | None = None) -> Workspace:
+        root = root.resolve()
+        config_path = root / CONFIG_FILE
+        if not config_path.exists():
+            raise WorkspaceError(
+                f"{root} is not a huaxiang workspace (no {CONFIG_FILE})",
+                hint=f"create one with: huaxiang init {root}",
+            )
+        config = load_model(config_path, WorkspaceConfig, display=str(config_path))
+        return cls(root, config, console)
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # -- parts ------------------------------------------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            e = self.config.engine
+            self._engine = Engine(
+                resolve_path(self.root, e.path), threads=e.threads, memory_limit=e.memory_limit
+            )
+        return self._engine
+
+    @property
+    def store(self) -> OperationalStore:
+        if self._store is None:
+            url = self.config.store.url
+            self._store = (OperationalStore(url) if url else
+                           OperationalStore.sqlite(self.state_dir / "state.sqlite"))
+        return self._store
+
+    @property
+    def reports_dir(self) -> Path:
+        path = self.state_dir / "reports"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # -- ingestion --------------------------------------------------------------------------
+    def ingest(self, names: list[str] | None = None) -> list[LoadResult]:
+        """Load the workspace's sources (all, or the named ones)."""
+        sources = self.config.sources
+        if names:
+            unknown = [n for n in names if self.config.source(n) is None]
+            if unknown:
+                raise UsageError(
+                    f"no source named {', '.join(unknown)}",
+                    hint=f"sources: {', '.join(s.name for s in sources) or '(none)'}",
+                )
+            sources = [s for s in sources if s.name in names]
+        if not sources:
+            raise UsageError(
+                "the workspace lists no sources",
+                hint="add one with: huaxiang ingest FILE --as customers",
+            )
+        results = []
+        run_id = self.store.start_run("ingest")
+        with self.console.progress("ingesting", total=len(sources)) as task:
+            for source in sources:
+                result = load(self.engine, source, self.root)
+                results.append(result)
+                self.console.info(
+                    f"{source.name}: {result.status}, {result.rows_read:,} rows read"
+                    + (f", {result.rows_rejected:,} unreadable" if result.rows_rejected else "")
+                )
+                task.advance()
+        summary = {"loads": [r.as_dict() | {"mapping": None} for r in results]}
+        self.store.finish_run(run_id, "ok", summary)
+        self.store.audit("ingest", {"run_id": run_id, "sources": [r.source for r in results]})
+        return results
+
+    def source_for_file(self, path: Path, table: str, *, name: str | None = None,
+                        sheet: str | int | None = None, encoding: str = "auto",
+                        fmt: str = "auto") -> SourceConfig:
+        if table not in TABLES:
+            raise UsageError(f"unknown table {table!r}", hint=f"one of: {', '.join(TABLES)}")
+        path = path.resolve()
+        try:
+            shown = str(path.relative_to(self.root))
+        except ValueError:
+            shown = str(path)
+        stem = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in path.stem)[:64]
+        data: dict[str, Any] = {
+            "name": name or stem or "source", "table": table, "path": shown,
+            "format": fmt, "encoding": encoding, "sheet": sheet,
+        }
+        try:
+            return SourceConfig.model_validate(data)
+        except Exception as exc:
+            raise UsageError(f"cannot use this file as a source: {exc}") from None
+
+    def preview_file(self, source: SourceConfig) -> dict[str, Any]:
+        return preview(self.engine, source, self.root)
+
+    def ingest_file(self, source: SourceConfig, *, remember: bool = True) -> LoadResult:
+        """Load one file; by default add it to huaxiang.yaml so later runs include it."""
+        existing = self.config.source(source.name)
+        if existing is not None and existing != source:
+            source = existing if existing.path == source.path else source
+            if existing.path != source.path:
+                raise UsageError(
+                    f"a source named {source.name!r} already exists for {existing.path}",
+                    hint="choose another --name",
+                )
+        result = load(self.engine, source, self.root)
+        if remember and existing is None:
+            add_source(self.root / CONFIG_FILE, source.model_dump(
+                exclude_defaults=True, include={"name", "table", "path", "format", "encoding",
+                                                "sheet", "mapping"}) | {"table": source.table})
+            self.config = load_model(self.root / CONFIG_FILE, WorkspaceConfig)
+        self.store.audit("ingest.file", {"source": source.name, "load_id": result.load_id})
+        return result
+
+    # -- cleaning ---------------------------------------------------------------------------
+    def clean(self) -> CleanResult:
+        """Clean every loaded table, resolve identities, write the quality report."""
+        run_id = self.store.start_run("clean")
+        try:
+            result = run_clean(self.engine, self.config, self.console)
+        except BaseException:
+            self.store.finish_run(run_id, "failed")
+            raise
+        paths = write_quality_report(result, self.reports_dir, self.config)
+        self.store.finish_run(run_id, "ok", {"tables": result.tables,
+                                              "balanced": result.balanced})
+        self.store.audit("clean", {"run_id": run_id, "report": str(paths[0])})
+        return result
+
+    def build(self) -> CleanResult:
+        """Ingest every source, then clean: the whole foundation in one call."""
+        self.ingest()
+        return self.clean()
+
+    @property
+    def quality_report(self) -> Path:
+        return self.reports_dir / "quality.html"
+
+    # -- reading ----------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        e = self.engine
+        tables = {t: e.count(t) for t in TABLES if e.table_exists(t)}
+        loads = e.dicts(
+            "select source, table_name, status, rows_read, rows_accepted, rows_quarantined, "
+            "rows_merged, loaded_at::varchar as loaded_at from hx_loads "
+            "where status = 'loaded' order by table_name, source"
+        ) if e.table_exists("hx_loads") else []
+        quarantined = e.count("quarantine") if e.table_exists("quarantine") else 0
+        return {
+            "workspace": str(self.root),
+            "name": self.config.name,
+            "tables": tables,
+            "loads": loads,
+            "quarantined": quarantined,
+            "quality_report": str(self.quality_report) if self.quality_report.exists() else None,
+        }
+
+    def sql(self, query: str) -> list[dict[str, Any]]:
+        """Read-only analyst access to the warehouse (results are not masked: trusted use)."""
+        return self.engine.dicts(query)
+
+
+def open_workspace(root: Path | str = ".", console: Console | None = None) -> Workspace:
+    try:
+        return Workspace.open(Path(root), console=console)
+    except ConfigError:
+        raise
