@@ -1,0 +1,210 @@
+"""``huaxiang`` command line: parse, call the Workspace facade, render.
+
+Errors a user can cause are printed as one clear message (exit code 1, or 2 for usage);
+``--debug`` shows the traceback. ``--json`` prints a machine-readable summary on stdout while
+progress and messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from huaxiang.cli import render
+from huaxiang.console import TerminalConsole
+from huaxiang.errors import HuaxiangError
+from huaxiang.schema import TABLES
+from huaxiang.workspace import Workspace
+
+app = typer.Typer(
+    name="huaxiang",
+    help="画像 huaxiang — customer profiling workbench: ingest, clean, resolve identities.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state: dict[str, Any] = {"debug": False, "workspace": Path("."), "quiet": False}
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="Workspace folder (default: current directory)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+
+
+@app.callback()
+def main(
+    workspace: Annotated[
+        Path, typer.Option("--workspace", "-w", help="Workspace folder (default: current directory).")
+    ] = Path("."),
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and results.")] = False,
+) -> None:
+    _state.update(workspace=workspace, debug=debug, quiet=quiet)
+
+
+def _console() -> TerminalConsole:
+    return TerminalConsole(quiet=_state["quiet"])
+
+
+def _open(workspace: Path | None) -> Workspace:
+    return Workspace.open(workspace or _state["workspace"], console=_console())
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
+    name: Annotated[str | None, typer.Option(help="Workspace name (default: folder name).")] = None,
+    locale: Annotated[str, typer.Option(help="zh-CN or en.")] = "zh-CN",
+) -> None:
+    """Create a workspace: huaxiang.yaml, definition folders and the .huaxiang/ stores."""
+    ws = Workspace.init(directory, name=name, locale=locale, console=_console())
+    ws.console.info(f"workspace [bold]{ws.config.name}[/bold] created in {ws.root}")
+    ws.console.info("next: huaxiang -w DIR ingest FILE --as customers")
+    ws.close()
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path | None, typer.Argument(help="A file to add (omit to load all sources).")] = None,
+    as_table: Annotated[
+        str | None, typer.Option("--as", help=f"Target table: {', '.join(TABLES)}.")
+    ] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Load only this source (repeatable).")] = None,
+    name: Annotated[str | None, typer.Option(help="Source name for FILE (default: file stem).")] = None,
+    sheet: Annotated[str | None, typer.Option(help="xlsx sheet name or 0-based index.")] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding (default: detected).")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", help="csv|tsv|xlsx|parquet|jsonl.")] = "auto",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the mapping and first problems; write nothing.")] = False,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load raw sources into the warehouse (idempotent; a re-export replaces its old version)."""
+    ws = _open(workspace)
+    with ws:
+        if file is None:
+            if dry_run or as_table:
+                raise HuaxiangUsage("--as and --dry-run need a FILE")
+            results = ws.ingest(source)
+            if as_json:
+                _emit_json([r.as_dict() for r in results])
+            else:
+                render.loads(ws.console, results)
+            return
+        if as_table is None:
+            raise HuaxiangUsage(f"say which table the file holds: --as {{{','.join(TABLES)}}}")
+        sheet_value: str | int | None = int(sheet) if sheet and sheet.isdigit() else sheet
+        src = ws.source_for_file(file, as_table, name=name, sheet=sheet_value,
+                                 encoding=encoding, fmt=fmt)
+        if dry_run:
+            data = ws.preview_file(src)
+            _emit_json(data) if as_json else render.preview(ws.console, data)
+            return
+        result = ws.ingest_file(src)
+        _emit_json(result.as_dict()) if as_json else render.loads(ws.console, [result])
+
+
+@app.command()
+def clean(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Clean, de-duplicate and resolve identities; write the quality report."""
+    with _open(workspace) as ws:
+        result = ws.clean()
+        if as_json:
+            _emit_json(result.as_dict() | {"quality_report": str(ws.quality_report)})
+        else:
+            render.clean_summary(ws.console, result, ws.quality_report)
+
+
+@app.command()
+def build(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Ingest every source, then clean: the whole pipeline."""
+    with _open(workspace) as ws:
+        loads = ws.ingest()
+        result = ws.clean()
+        if as_json:
+            _emit_json({"loads": [r.as_dict() for r in loads]} | result.as_dict())
+        else:
+            render.loads(ws.console, loads)
+            render.clean_summary(ws.console, result, ws.quality_report)
+
+
+@app.command()
+def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Tables, loads and where the quality report is."""
+    with _open(workspace) as ws:
+        data = ws.status()
+        _emit_json(data) if as_json else render.status(ws.console, data)
+
+
+@app.command("demo-data")
+def demo_data(
+    directory: Annotated[Path, typer.Argument(help="Workspace folder to create or fill.")],
+    customers: Annotated[int, typer.Option(min=100, help="Number of customers.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 7,
+) -> None:
+    """Write a realistic, messy Chinese retail data set and a workspace pointing at it."""
+    from huaxiang.demo import create_demo_workspace
+
+    ws = create_demo_workspace(directory, customers=customers, seed=seed, console=_console())
+    ws.console.info(f"demo data written; load it with: huaxiang -w {directory} build")
+    ws.close()
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path("demo"),
+    customers: Annotated[int, typer.Option(min=100, help="Number of customers.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build the demo workspace end to end: generate, ingest, clean, resolve, report."""
+    from huaxiang.demo import create_demo_workspace
+
+    with create_demo_workspace(directory, customers=customers, seed=seed,
+                               console=_console()) as ws:
+        loads = ws.ingest()
+        result = ws.clean()
+        if as_json:
+            _emit_json({"loads": [r.as_dict() for r in loads]} | result.as_dict())
+        else:
+            render.loads(ws.console, loads)
+            render.clean_summary(ws.console, result, ws.quality_report)
+
+
+class HuaxiangUsage(HuaxiangError):
+    exit_code = 2
+
+
+def run() -> None:
+    """Console entry point: one clear message instead of a traceback."""
+    try:
+        app(standalone_mode=False)
+    except HuaxiangError as exc:
+        if _state["debug"]:
+            raise
+        render.error(exc)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", None) or getattr(exc, "code", 0)
+        sys.exit(code)
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if _state["debug"]:
+            raise
+        render.unexpected(exc)
+        sys.exit(1)
