@@ -39,11 +39,19 @@ def run_huaxiang(root: str) -> None:
         result = ws.clean()
         done = time.perf_counter()
         rows = sum(r.rows_read for r in loads)
-        print(json.dumps({
-            "seconds": done - start, "ingest_s": ingested - start, "clean_s": done - ingested,
-            "rows": rows, "customers": result.identity.customers if result.identity else 0,
-            "balanced": result.balanced, "rss_gb": _peak_rss_gb(),
-        }))
+        print(
+            json.dumps(
+                {
+                    "seconds": done - start,
+                    "ingest_s": ingested - start,
+                    "clean_s": done - ingested,
+                    "rows": rows,
+                    "customers": result.identity.customers if result.identity else 0,
+                    "balanced": result.balanced,
+                    "rss_gb": _peak_rss_gb(),
+                }
+            )
+        )
 
 
 def run_pandas(root: str) -> None:
@@ -52,21 +60,26 @@ def run_pandas(root: str) -> None:
     from huaxiang.workspace import Workspace
 
     with Workspace.open(Path(root)) as ws:
-        csvs = [(Path(root) / s.path, s.encoding) for s in ws.config.sources
-                if s.path and s.path.endswith(".csv")]
+        csvs = [
+            (Path(root) / s.path, s.encoding)
+            for s in ws.config.sources
+            if s.path and s.path.endswith(".csv")
+        ]
     start = time.perf_counter()
     rows = 0
     for path, encoding in csvs:
         enc = "gb18030" if encoding in ("gbk", "gb18030") else "utf-8-sig"
         frame = pd.read_csv(path, encoding=enc, dtype=str, on_bad_lines="skip")
         rows += len(frame.drop_duplicates())
-    print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows,
-                      "rss_gb": _peak_rss_gb()}))
+    print(
+        json.dumps({"seconds": time.perf_counter() - start, "rows": rows, "rss_gb": _peak_rss_gb()})
+    )
 
 
 def _child(mode: str, root: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, f"--{mode}", root], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, f"--{mode}", root], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -90,16 +103,24 @@ def main() -> None:
         print(f"demo data: {args.customers:,} customers in {time.perf_counter() - start:.1f} s")
         ours = _child("huaxiang", str(Path(tmp) / "ws"))
         base = _child("pandas", str(Path(tmp) / "ws"))
-    print(f"huaxiang ingest + clean + identity: {ours['seconds']:.1f} s "
-          f"(ingest {ours['ingest_s']:.1f} s, clean {ours['clean_s']:.1f} s), "
-          f"{ours['rows'] / ours['seconds']:,.0f} rows/s, peak RSS {ours['rss_gb']:.2f} GB, "
-          f"{int(ours['customers']):,} golden customers, balanced={bool(ours['balanced'])}")
-    print(f"pandas read_csv + drop_duplicates (CSV sources only): {base['seconds']:.1f} s, "
-          f"{base['rows'] / base['seconds']:,.0f} rows/s, peak RSS {base['rss_gb']:.2f} GB")
-    print(f"ratio huaxiang / pandas time: {ours['seconds'] / base['seconds']:.2f}x "
-          f"(huaxiang also parses, checks, de-duplicates, resolves identities and reports)")
-    print(f"target: < {TARGET_SECONDS:.0f} s -> {ours['seconds'] / TARGET_SECONDS:.2f} of budget; "
-          f"RSS < {TARGET_RSS_GB:.0f} GB -> {ours['rss_gb'] / TARGET_RSS_GB:.2f} of budget")
+    print(
+        f"huaxiang ingest + clean + identity: {ours['seconds']:.1f} s "
+        f"(ingest {ours['ingest_s']:.1f} s, clean {ours['clean_s']:.1f} s), "
+        f"{ours['rows'] / ours['seconds']:,.0f} rows/s, peak RSS {ours['rss_gb']:.2f} GB, "
+        f"{int(ours['customers']):,} golden customers, balanced={bool(ours['balanced'])}"
+    )
+    print(
+        f"pandas read_csv + drop_duplicates (CSV sources only): {base['seconds']:.1f} s, "
+        f"{base['rows'] / base['seconds']:,.0f} rows/s, peak RSS {base['rss_gb']:.2f} GB"
+    )
+    print(
+        f"ratio huaxiang / pandas time: {ours['seconds'] / base['seconds']:.2f}x "
+        f"(huaxiang also parses, checks, de-duplicates, resolves identities and reports)"
+    )
+    print(
+        f"target: < {TARGET_SECONDS:.0f} s -> {ours['seconds'] / TARGET_SECONDS:.2f} of budget; "
+        f"RSS < {TARGET_RSS_GB:.0f} GB -> {ours['rss_gb'] / TARGET_RSS_GB:.2f} of budget"
+    )
 
 
 if __name__ == "__main__":

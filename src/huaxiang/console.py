@@ -106,9 +106,7 @@ class TerminalConsole:
         if total is not None:
             columns.append(MofNCompleteColumn())
         columns.append(TimeElapsedColumn())
-        with Progress(
-            *columns, console=self.rich, transient=True, disable=self.quiet
-        ) as bar:
+        with Progress(*columns, console=self.rich, transient=True, disable=self.quiet) as bar:
             task_id = bar.add_task(label, total=total)
 
             class _RichTask:

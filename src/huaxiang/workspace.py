@@ -12,7 +12,7 @@ from typing import Any
 from huaxiang.clean.report import write_quality_report
 from huaxiang.clean.run import CleanResult, run_clean
 from huaxiang.config.loader import load_model
-from huaxiang.config.models import SourceConfig, TableName, WorkspaceConfig, resolve_path
+from huaxiang.config.models import SourceConfig, WorkspaceConfig, resolve_path
 from huaxiang.config.template import CONFIG_FILE, add_source, render
 from huaxiang.console import Console, NullConsole
 from huaxiang.engine.duckdb_engine import Engine
@@ -35,9 +35,15 @@ class Workspace:
 
     # -- lifecycle --------------------------------------------------------------------------
     @classmethod
-    def init(cls, root: Path, *, name: str | None = None, locale: str = "zh-CN",
-             sources: list[dict[str, Any]] | None = None, console: Console | None = None,
-             ) -> Workspace:
+    def init(
+        cls,
+        root: Path,
+        *,
+        name: str | None = None,
+        locale: str = "zh-CN",
+        sources: list[dict[str, Any]] | None = None,
+        console: Console | None = None,
+    ) -> Workspace:
         root = root.resolve()
         config_path = root / CONFIG_FILE
         if config_path.exists():
@@ -100,8 +106,11 @@ class Workspace:
     def store(self) -> OperationalStore:
         if self._store is None:
             url = self.config.store.url
-            self._store = (OperationalStore(url) if url else
-                           OperationalStore.sqlite(self.state_dir / "state.sqlite"))
+            self._store = (
+                OperationalStore(url)
+                if url
+                else OperationalStore.sqlite(self.state_dir / "state.sqlite")
+            )
         return self._store
 
     @property
@@ -143,9 +152,16 @@ class Workspace:
         self.store.audit("ingest", {"run_id": run_id, "sources": [r.source for r in results]})
         return results
 
-    def source_for_file(self, path: Path, table: str, *, name: str | None = None,
-                        sheet: str | int | None = None, encoding: str = "auto",
-                        fmt: str = "auto") -> SourceConfig:
+    def source_for_file(
+        self,
+        path: Path,
+        table: str,
+        *,
+        name: str | None = None,
+        sheet: str | int | None = None,
+        encoding: str = "auto",
+        fmt: str = "auto",
+    ) -> SourceConfig:
         if table not in TABLES:
             raise UsageError(f"unknown table {table!r}", hint=f"one of: {', '.join(TABLES)}")
         path = path.resolve()
@@ -155,8 +171,12 @@ class Workspace:
             shown = str(path)
         stem = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in path.stem)[:64]
         data: dict[str, Any] = {
-            "name": name or stem or "source", "table": table, "path": shown,
-            "format": fmt, "encoding": encoding, "sheet": sheet,
+            "name": name or stem or "source",
+            "table": table,
+            "path": shown,
+            "format": fmt,
+            "encoding": encoding,
+            "sheet": sheet,
         }
         try:
             return SourceConfig.model_validate(data)
@@ -178,9 +198,14 @@ class Workspace:
                 )
         result = load(self.engine, source, self.root)
         if remember and existing is None:
-            add_source(self.root / CONFIG_FILE, source.model_dump(
-                exclude_defaults=True, include={"name", "table", "path", "format", "encoding",
-                                                "sheet", "mapping"}) | {"table": source.table})
+            add_source(
+                self.root / CONFIG_FILE,
+                source.model_dump(
+                    exclude_defaults=True,
+                    include={"name", "table", "path", "format", "encoding", "sheet", "mapping"},
+                )
+                | {"table": source.table},
+            )
             self.config = load_model(self.root / CONFIG_FILE, WorkspaceConfig)
         self.store.audit("ingest.file", {"source": source.name, "load_id": result.load_id})
         return result
@@ -195,8 +220,7 @@ class Workspace:
             self.store.finish_run(run_id, "failed")
             raise
         paths = write_quality_report(result, self.reports_dir, self.config)
-        self.store.finish_run(run_id, "ok", {"tables": result.tables,
-                                              "balanced": result.balanced})
+        self.store.finish_run(run_id, "ok", {"tables": result.tables, "balanced": result.balanced})
         self.store.audit("clean", {"run_id": run_id, "report": str(paths[0])})
         return result
 
@@ -213,11 +237,15 @@ class Workspace:
     def status(self) -> dict[str, Any]:
         e = self.engine
         tables = {t: e.count(t) for t in TABLES if e.table_exists(t)}
-        loads = e.dicts(
-            "select source, table_name, status, rows_read, rows_accepted, rows_quarantined, "
-            "rows_merged, loaded_at::varchar as loaded_at from hx_loads "
-            "where status = 'loaded' order by table_name, source"
-        ) if e.table_exists("hx_loads") else []
+        loads = (
+            e.dicts(
+                "select source, table_name, status, rows_read, rows_accepted, rows_quarantined, "
+                "rows_merged, loaded_at::varchar as loaded_at from hx_loads "
+                "where status = 'loaded' order by table_name, source"
+            )
+            if e.table_exists("hx_loads")
+            else []
+        )
         quarantined = e.count("quarantine") if e.table_exists("quarantine") else 0
         return {
             "workspace": str(self.root),

@@ -16,7 +16,7 @@ import typer
 
 from huaxiang.cli import render
 from huaxiang.console import TerminalConsole
-from huaxiang.errors import HuaxiangError
+from huaxiang.errors import HuaxiangError, UsageError
 from huaxiang.schema import TABLES
 from huaxiang.workspace import Workspace
 
@@ -40,7 +40,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on s
 @app.callback()
 def main(
     workspace: Annotated[
-        Path, typer.Option("--workspace", "-w", help="Workspace folder (default: current directory).")
+        Path,
+        typer.Option("--workspace", "-w", help="Workspace folder (default: current directory)."),
     ] = Path("."),
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and results.")] = False,
@@ -75,16 +76,24 @@ def init(
 
 @app.command()
 def ingest(
-    file: Annotated[Path | None, typer.Argument(help="A file to add (omit to load all sources).")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="A file to add (omit to load all sources).")
+    ] = None,
     as_table: Annotated[
         str | None, typer.Option("--as", help=f"Target table: {', '.join(TABLES)}.")
     ] = None,
-    source: Annotated[list[str] | None, typer.Option(help="Load only this source (repeatable).")] = None,
-    name: Annotated[str | None, typer.Option(help="Source name for FILE (default: file stem).")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option(help="Load only this source (repeatable).")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Source name for FILE (default: file stem).")
+    ] = None,
     sheet: Annotated[str | None, typer.Option(help="xlsx sheet name or 0-based index.")] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding (default: detected).")] = "auto",
     fmt: Annotated[str, typer.Option("--format", help="csv|tsv|xlsx|parquet|jsonl.")] = "auto",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the mapping and first problems; write nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the mapping and first problems; write nothing.")
+    ] = False,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -93,7 +102,7 @@ def ingest(
     with ws:
         if file is None:
             if dry_run or as_table:
-                raise HuaxiangUsage("--as and --dry-run need a FILE")
+                raise UsageError("--as and --dry-run need a FILE")
             results = ws.ingest(source)
             if as_json:
                 _emit_json([r.as_dict() for r in results])
@@ -101,10 +110,11 @@ def ingest(
                 render.loads(ws.console, results)
             return
         if as_table is None:
-            raise HuaxiangUsage(f"say which table the file holds: --as {{{','.join(TABLES)}}}")
+            raise UsageError(f"say which table the file holds: --as {{{','.join(TABLES)}}}")
         sheet_value: str | int | None = int(sheet) if sheet and sheet.isdigit() else sheet
-        src = ws.source_for_file(file, as_table, name=name, sheet=sheet_value,
-                                 encoding=encoding, fmt=fmt)
+        src = ws.source_for_file(
+            file, as_table, name=name, sheet=sheet_value, encoding=encoding, fmt=fmt
+        )
         if dry_run:
             data = ws.preview_file(src)
             _emit_json(data) if as_json else render.preview(ws.console, data)
@@ -161,7 +171,9 @@ def demo_data(
 
 @app.command()
 def demo(
-    directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path("demo"),
+    directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path(
+        "demo"
+    ),
     customers: Annotated[int, typer.Option(min=100, help="Number of customers.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     as_json: JsonOpt = False,
@@ -169,8 +181,7 @@ def demo(
     """Build the demo workspace end to end: generate, ingest, clean, resolve, report."""
     from huaxiang.demo import create_demo_workspace
 
-    with create_demo_workspace(directory, customers=customers, seed=seed,
-                               console=_console()) as ws:
+    with create_demo_workspace(directory, customers=customers, seed=seed, console=_console()) as ws:
         loads = ws.ingest()
         result = ws.clean()
         if as_json:
@@ -180,12 +191,10 @@ def demo(
             render.clean_summary(ws.console, result, ws.quality_report)
 
 
-class HuaxiangUsage(HuaxiangError):
-    exit_code = 2
-
-
 def run() -> None:
     """Console entry point: one clear message instead of a traceback."""
+    from typer.exceptions import Abort, Exit, TyperException
+
     try:
         app(standalone_mode=False)
     except HuaxiangError as exc:
@@ -193,17 +202,18 @@ def run() -> None:
             raise
         render.error(exc)
         sys.exit(exc.exit_code)
-    except typer.Abort:
+    except Abort:
         sys.exit(130)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", None) or getattr(exc, "code", 0)
-        sys.exit(code)
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exit as exc:
+        sys.exit(exc.exit_code)
+    except TyperException as exc:  # command-line usage errors
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            render.usage(str(exc))
+        sys.exit(exc.exit_code)
+    except Exception as exc:
         if _state["debug"]:
             raise
         render.unexpected(exc)

@@ -28,8 +28,15 @@ def loads(console: Console, results: list[LoadResult]) -> None:
     for col in ("source", "table", "status", "format", "encoding", "read", "unreadable"):
         table.add_column(col, justify="right" if col in ("read", "unreadable") else "left")
     for r in results:
-        table.add_row(r.source, r.table, r.status, r.format, r.encoding or "-",
-                      _n(r.rows_read), _n(r.rows_rejected))
+        table.add_row(
+            r.source,
+            r.table,
+            r.status,
+            r.format,
+            r.encoding or "-",
+            _n(r.rows_read),
+            _n(r.rows_rejected),
+        )
     _rich(console).print(table)
 
 
@@ -56,11 +63,15 @@ def preview(console: Console, data: dict[str, Any]) -> None:
         table.add_row(escape(header), "-", note)
     rich.print(table)
     if mapping["missing_required"]:
-        rich.print(f"[red]missing required field(s):[/red] {', '.join(mapping['missing_required'])}")
+        rich.print(
+            f"[red]missing required field(s):[/red] {', '.join(mapping['missing_required'])}"
+        )
     for p in data["problems"]:
-        rich.print(f"[yellow]row {p['row']}[/yellow]"
-                   + (f", column {escape(str(p['column']))}" if p["column"] else "")
-                   + f": {escape(p['reason'])}")
+        rich.print(
+            f"[yellow]row {p['row']}[/yellow]"
+            + (f", column {escape(str(p['column']))}" if p["column"] else "")
+            + f": {escape(p['reason'])}"
+        )
 
 
 def clean_summary(console: Console, result: CleanResult, report: Path) -> None:
@@ -70,13 +81,21 @@ def clean_summary(console: Console, result: CleanResult, report: Path) -> None:
         table.add_column(col, justify="left" if col == "table" else "right")
     for name, c in result.tables.items():
         ok = c["read"] == c["accepted"] + c["quarantined"] + c["merged"]
-        table.add_row(name, _n(c["read"]), _n(c["accepted"]), _n(c["quarantined"]),
-                      _n(c["merged"]), "[green]✓[/green]" if ok else "[red]✗[/red]")
+        table.add_row(
+            name,
+            _n(c["read"]),
+            _n(c["accepted"]),
+            _n(c["quarantined"]),
+            _n(c["merged"]),
+            "[green]✓[/green]" if ok else "[red]✗[/red]",
+        )
     rich.print(table)
     if result.identity:
         i = result.identity
-        rich.print(f"identity: {i.records:,} customer records -> [bold]{i.customers:,}[/bold] "
-                   f"customers ({i.merged_records:,} merged, largest group {i.largest})")
+        rich.print(
+            f"identity: {i.records:,} customer records -> [bold]{i.customers:,}[/bold] "
+            f"customers ({i.merged_records:,} merged, largest group {i.largest})"
+        )
     findings = [r for r in result.ledger.rules if r.finding and r.count]
     for f in findings:
         rich.print(f"finding: [bold]{f.finding}[/bold] {f.count:,} {f.table} rows — {f.reason}")
@@ -99,9 +118,15 @@ def status(console: Console, data: dict[str, Any]) -> None:
         for col in ("source", "table", "read", "accepted", "quarantined", "merged", "loaded at"):
             loads_table.add_column(col)
         for row in data["loads"]:
-            loads_table.add_row(row["source"], row["table_name"], _n(row["rows_read"]),
-                                _n(row["rows_accepted"]), _n(row["rows_quarantined"]),
-                                _n(row["rows_merged"]), row["loaded_at"][:19])
+            loads_table.add_row(
+                row["source"],
+                row["table_name"],
+                _n(row["rows_read"]),
+                _n(row["rows_accepted"]),
+                _n(row["rows_quarantined"]),
+                _n(row["rows_merged"]),
+                row["loaded_at"][:19],
+            )
         rich.print(loads_table)
     rich.print(f"quality report: {data['quality_report'] or '(not yet: run huaxiang clean)'}")
 
@@ -111,9 +136,15 @@ def error(exc: HuaxiangError) -> None:
     rich.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
 
 
+def usage(message: str) -> None:
+    rich = RichConsole(stderr=True, highlight=False)
+    rich.print(f"[bold red]usage:[/bold red] {escape(message)}")
+
+
 def unexpected(exc: Exception) -> None:
     rich = RichConsole(stderr=True, highlight=False)
     rich.print(
-        f"[bold red]internal error:[/bold red] {escape(exc.__class__.__name__)}: {escape(str(exc))}\n"
+        f"[bold red]internal error:[/bold red] {escape(exc.__class__.__name__)}: "
+        f"{escape(str(exc))}\n"
         "  this is a bug in huaxiang; run again with --debug and report the traceback"
     )

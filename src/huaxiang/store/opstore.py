@@ -1,4 +1,6 @@
-"""The operational store: runs and the audit trail (later: users, journey state, send ledger, consent).
+"""The operational store: runs and the audit trail.
+
+Later also users, journey state, the send ledger and consent.
 
 SQLite in the workspace by default, PostgreSQL for a team server, both through SQLAlchemy Core.
 This module is its only owner; nothing else opens the store's connection.
@@ -96,7 +98,9 @@ class OperationalStore:
     def audit(self, action: str, detail: dict[str, Any], actor: str = "cli") -> None:
         payload = json.loads(json.dumps(detail, default=str))
         with self.engine.begin() as con:
-            con.execute(insert(audit_log).values(at=_now(), actor=actor, action=action, detail=payload))
+            con.execute(
+                insert(audit_log).values(at=_now(), actor=actor, action=action, detail=payload)
+            )
 
     def recent_runs(self, limit: int = 20) -> list[dict[str, Any]]:
         with self.engine.connect() as con:
