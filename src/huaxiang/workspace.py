@@ -16,7 +16,7 @@ from huaxiang.config.models import SourceConfig, WorkspaceConfig, resolve_path
 from huaxiang.config.template import CONFIG_FILE, add_source, render
 from huaxiang.console import Console, NullConsole
 from huaxiang.engine.duckdb_engine import Engine
-from huaxiang.errors import ConfigError, UsageError, WorkspaceError
+from huaxiang.errors import UsageError, WorkspaceError
 from huaxiang.ingest.loader import LoadResult, load, preview
 from huaxiang.schema import TABLES
 from huaxiang.store.opstore import OperationalStore
@@ -189,13 +189,13 @@ class Workspace:
     def ingest_file(self, source: SourceConfig, *, remember: bool = True) -> LoadResult:
         """Load one file; by default add it to huaxiang.yaml so later runs include it."""
         existing = self.config.source(source.name)
-        if existing is not None and existing != source:
-            source = existing if existing.path == source.path else source
+        if existing is not None:
             if existing.path != source.path:
                 raise UsageError(
                     f"a source named {source.name!r} already exists for {existing.path}",
                     hint="choose another --name",
                 )
+            source = existing  # the configured source, with its mapping and options
         result = load(self.engine, source, self.root)
         if remember and existing is None:
             add_source(
@@ -255,14 +255,3 @@ class Workspace:
             "quarantined": quarantined,
             "quality_report": str(self.quality_report) if self.quality_report.exists() else None,
         }
-
-    def sql(self, query: str) -> list[dict[str, Any]]:
-        """Read-only analyst access to the warehouse (results are not masked: trusted use)."""
-        return self.engine.dicts(query)
-
-
-def open_workspace(root: Path | str = ".", console: Console | None = None) -> Workspace:
-    try:
-        return Workspace.open(Path(root), console=console)
-    except ConfigError:
-        raise
