@@ -102,7 +102,8 @@ class Ledger:
         self._completeness(engine, table, relation, "after")
 
     def _completeness(self, engine: Engine, table: str, relation: str, when: str) -> None:
-        fields = [f for f in TABLES[table].field_names if f in engine.columns(relation)]
+        present = set(engine.columns(relation))  # one catalog query, not one per field
+        fields = [f for f in TABLES[table].field_names if f in present]
         total = engine.count(relation)
         result = self.completeness.setdefault(table, {})
         if not fields:

@@ -84,8 +84,10 @@ def integer_expr(x: str) -> str:
 def boolean_expr(x: str) -> str:
     v = f"lower({x})"
     return (
-        f"case when {v} in ('是', '有', 'y', 'yes', 'true', 't', '1', '已退货', '已用券', '√') then true "
-        f"when {v} in ('否', '无', 'n', 'no', 'false', 'f', '0', '未退货', '未用券', '×') then false end"
+        f"case when {v} in ('是', '有', 'y', 'yes', 'true', 't', '1', '已退货', '已用券', '√') "
+        f"then true "
+        f"when {v} in ('否', '无', 'n', 'no', 'false', 'f', '0', '未退货', '未用券', '×') "
+        f"then false end"
     )
 
 
@@ -101,15 +103,21 @@ def phone_expr(x: str) -> str:
     """Chinese mobile and landline numbers -> E.164; anything else NULL.
 
     '+86 138 0013 8000', '0086-13800138000', '138-0013-8000' -> '+8613800138000';
-    '010-62345678' -> '+861062345678'.
+    '010-62345678' and '+86 10 6234 5678' -> '+861062345678'.
     """
     digits = f"regexp_replace({x}, '[^0-9+]', '', 'g')"
     national = (
-        f"regexp_replace(regexp_replace({digits}, '^(\\+86|0086)', ''), '^86(1[3-9]\\d{{9}})$', '\\1')"
+        f"regexp_replace(regexp_replace({digits}, '^(\\+86|0086)', ''), "
+        f"'^86(1[3-9]\\d{{9}})$', '\\1')"
     )
+    # with the country code a landline drops its trunk 0: '+86 10 6234 5678'
+    international = f"regexp_matches({digits}, '^(\\+86|0086)')"
     return (
         f"case when regexp_matches({national}, '^1[3-9]\\d{{9}}$') then '+86' || {national} "
-        f"when regexp_matches({national}, '^0[1-9]\\d{{8,10}}$') then '+86' || substr({national}, 2) "
+        f"when regexp_matches({national}, '^0[1-9]\\d{{8,10}}$') "
+        f"then '+86' || substr({national}, 2) "
+        f"when {international} and regexp_matches({national}, '^[1-9]\\d{{8,10}}$') "
+        f"then '+86' || {national} "
         f"end"
     )
 
@@ -125,7 +133,8 @@ def email_expr(x: str) -> str:
 def credit_code_expr(x: str) -> str:
     """Unified social credit code (GB 32100-2015): 18 characters, no I O S V Z."""
     v = f"upper(regexp_replace({x}, '\\s', '', 'g'))"
-    return f"case when regexp_matches({v}, '^[0-9A-HJ-NPQRTUWXY]{{2}}\\d{{6}}[0-9A-HJ-NPQRTUWXY]{{10}}$') then {v} end"
+    code = "^[0-9A-HJ-NPQRTUWXY]{2}\\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+    return f"case when regexp_matches({v}, '{code}') then {v} end"
 
 
 def id_number_expr(x: str) -> str:

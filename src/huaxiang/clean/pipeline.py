@@ -96,7 +96,8 @@ def _standardise_customers(engine: Engine, config: WorkspaceConfig, name: str) -
         codes.append(f"case t.{quote_ident(field)} {whens} end as {quote_ident(field + '_code')}")
     engine.execute(
         f"create or replace temp table {name} as select t.* exclude (_rid, province, city, age), "
-        f"g.province, g.city, g.city_tier, g.area, g.region_code, g.region_status as _region_status, "
+        f"g.province, g.city, g.city_tier, g.area, g.region_code, "
+        f"g.region_status as _region_status, "
         f"coalesce(t.age, date_diff('year', t.birth_date, current_date)) as age, "
         f"(t.age is null and t.birth_date is not null) as _age_derived"
         + "".join(f", {c}" for c in codes)
@@ -109,7 +110,9 @@ def _standardise_customers(engine: Engine, config: WorkspaceConfig, name: str) -
 def check(engine: Engine, config: WorkspaceConfig, table: str, typed: str, ledger: Ledger) -> str:
     """Step 2: quarantine, flag, clear and cap; returns the relation of accepted rows."""
     rules = resolve_statistics(
-        engine, typed, builtin_rules(table) + configured_rules(config.cleaning, table)
+        engine,
+        typed,
+        builtin_rules(table, config.cleaning.timezone) + configured_rules(config.cleaning, table),
     )
     quarantine = [r for r in rules if r.action == "quarantine"]
     flags = [r for r in rules if r.action == "flag"]
@@ -190,6 +193,9 @@ def fill_missing(engine: Engine, config: WorkspaceConfig, table: str, accepted: 
             computed = engine.scalar(f"select {agg}({col}) from {accepted}")
             if computed is None:
                 continue
+            field = spec.by_name.get(rule.field)
+            if field is not None and field.type == "integer" and isinstance(computed, float):
+                computed = round(computed)  # the mean age 52.5 is stored (and reported) as 52
             value = repr(computed) if isinstance(computed, (int, float)) else _str(str(computed))
         n = engine.count(accepted, f"{col} is null")
         ledger.fill(table, rule.field, rule.strategy, n, value)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from huaxiang.config.models import CleaningConfig, OutlierRule
 from huaxiang.engine.duckdb_engine import Engine, quote_ident
 from huaxiang.schema import TABLES
+from huaxiang.warehouse import SQL_TYPES
 
 Action = str  # quarantine | clear | cap | flag
 
@@ -34,9 +35,14 @@ class Rule:
     pending: OutlierRule | None = None
 
 
-def builtin_rules(table: str) -> list[Rule]:
-    """Rules every workspace gets: required fields, unreadable values, dates in the future."""
+def builtin_rules(table: str, timezone: str = "Asia/Shanghai") -> list[Rule]:
+    """Rules every workspace gets: required fields, unreadable values, dates in the future.
+
+    Parsed times are local times in ``timezone``, so "the future" starts at the current time
+    there, not in the engine's session zone (a UTC server is eight hours behind Shanghai).
+    """
     spec = TABLES[table]
+    now = f"timezone('{timezone.replace(chr(39), chr(39) * 2)}', now())"
     rules: list[Rule] = []
     if table == "customers":
         ids = ("customer_id", "phone", "email", "credit_code", "union_id")
@@ -71,7 +77,7 @@ def builtin_rules(table: str) -> list[Rule]:
             rules.append(
                 Rule(
                     f"future_{f.name}", table, f.name, action,
-                    f"{col} > current_localtimestamp()::{'date' if f.type == 'date' else 'timestamp'}",
+                    f"{col} > {now}::{'date' if f.type == 'date' else 'timestamp'}",
                     f"{f.name} lies in the future",
                 )
             )
@@ -111,7 +117,19 @@ def configured_rules(config: CleaningConfig, table: str) -> list[Rule]:
 
 
 def resolve_statistics(engine: Engine, relation: str, rules: list[Rule]) -> list[Rule]:
-    """Turn outlier rules into plain predicates with the statistics of ``relation``."""
+    """Turn outlier rules into plain predicates with the statistics of ``relation``.
+
+    Statistics (mean, standard deviation, quartiles) describe the rows that plain quarantine
+    rules keep: a junk value that is quarantined anyway (a negative amount) must not move the
+    mean that decides what counts as an outlier among the accepted rows.
+    """
+    plain = [r.condition for r in rules if r.action == "quarantine" and r.pending is None]
+    plain += [
+        _bounds_condition(quote_ident(r.pending.field), r.pending.min, r.pending.max)
+        for r in rules
+        if r.action == "quarantine" and r.pending is not None and _is_plain(r.pending)
+    ]
+    kept = f" where not coalesce({' or '.join(f'({c})' for c in plain)}, false)" if plain else ""
     out = []
     for rule in rules:
         o = rule.pending
@@ -125,7 +143,7 @@ def resolve_statistics(engine: Engine, relation: str, rules: list[Rule]) -> list
         if o.rule in ("sigma", "iqr") or o.above_mean_ratio:
             mean, std, q1, q3 = engine.rows(
                 f"select avg({col}), stddev_samp({col}), quantile_cont({col}, 0.25), "
-                f"quantile_cont({col}, 0.75) from {relation}"
+                f"quantile_cont({col}, 0.75) from {relation}{kept}"
             )[0]
             if o.rule == "sigma" and mean is not None and std is not None:
                 lo, hi = mean - o.k * std, mean + o.k * std
@@ -136,12 +154,7 @@ def resolve_statistics(engine: Engine, relation: str, rules: list[Rule]) -> list
             if o.above_mean_ratio and mean is not None:
                 hi = o.above_mean_ratio * mean
                 what = f"above {o.above_mean_ratio:g} x the mean {mean:,.2f}"
-        parts = []
-        if lo is not None:
-            parts.append(f"{col} < {lo!r}")
-        if hi is not None:
-            parts.append(f"{col} > {hi!r}")
-        condition = "(" + " or ".join(parts) + ")" if parts else "false"
+        condition = _bounds_condition(col, lo, hi)
         bounds = f"[{'' if lo is None else f'{lo:,.2f}'}, {'' if hi is None else f'{hi:,.2f}'}]"
         cap = None
         if o.action == "cap":
@@ -150,8 +163,25 @@ def resolve_statistics(engine: Engine, relation: str, rules: list[Rule]) -> list
                 cap = f"greatest({cap}, {lo!r})"
             if hi is not None:
                 cap = f"least({cap}, {hi!r})"
+            field = TABLES[rule.table].by_name.get(o.field)
+            if field is not None:  # clamping an integer to 120.0 must not turn it into a decimal
+                cap = f"cast({cap} as {SQL_TYPES[field.type]})"
         out.append(
             replace(rule, condition=condition, cap=cap, reason=f"{o.field} {what} {bounds}",
                     pending=None)
         )
     return out
+
+
+def _is_plain(o: OutlierRule) -> bool:
+    """A bounds rule whose limits are constants (no statistic of the data needed)."""
+    return o.rule == "bounds" and not o.above_mean_ratio
+
+
+def _bounds_condition(col: str, lo: float | None, hi: float | None) -> str:
+    parts = []
+    if lo is not None:
+        parts.append(f"{col} < {lo!r}")
+    if hi is not None:
+        parts.append(f"{col} > {hi!r}")
+    return "(" + " or ".join(parts) + ")" if parts else "false"

@@ -40,7 +40,7 @@ class CleanResult:
             "tables": self.tables,
             "balanced": self.balanced,
             "identity": asdict(self.identity) if self.identity else None,
-            "loads": self.loads,
+            "provenance": self.loads,
             "rules": [asdict(r) for r in self.ledger.rules],
             "completeness": self.ledger.completeness,
             "warnings": self.ledger.warnings,
@@ -61,6 +61,10 @@ def run_clean(engine: Engine, config: WorkspaceConfig, console: Console) -> Clea
     with engine.transaction():
         engine.execute("delete from quarantine where stage = 'clean'")
         engine.execute("delete from hx_merges")
+        # tables without raw rows go first: orders must not link to customers of an old run
+        for table in TABLES:
+            if table not in tables:
+                engine.execute(f"drop table if exists {table}")
         with console.progress("cleaning", total=len(tables) + 1) as task:
             if "customers" in tables:
                 accepted = clean_table(engine, config, "customers", ledger)
@@ -80,9 +84,6 @@ def run_clean(engine: Engine, config: WorkspaceConfig, console: Console) -> Clea
                 engine.execute(f"drop table {accepted}")
                 ledger.completeness_after(engine, table, table)
                 task.advance()
-        for table in TABLES:
-            if table not in tables:
-                engine.execute(f"drop table if exists {table}")
         result = CleanResult(ledger, identity)
         result.tables = account_loads(engine)
         result.loads = engine.dicts(
@@ -98,8 +99,12 @@ def _link_customers(engine: Engine, table: str, accepted: str, ledger: Ledger) -
     """Replace source customer ids by golden ids; keep the source id beside it."""
     if "customer_id" not in TABLES[table].by_name:
         return
-    has_map = engine.table_exists("identity_map")
-    join = ("left join identity_map m on m.kind = 'customer_id' and m.value = a.customer_id"
+    has_map = engine.table_exists("identity_map") and engine.table_exists("customers")
+    # identity_map remembers identifiers of customers that are gone (for stable ids if they
+    # come back); only golden ids that exist in this run's customers are links
+    join = ("left join (select i.value, i.golden_id from identity_map i "
+            "semi join customers c on c.customer_id = i.golden_id "
+            "where i.kind = 'customer_id') m on m.value = a.customer_id"
             if has_map else "left join (select null::varchar as golden_id) m on false")
     engine.execute(
         f"create or replace temp table linked as select a.* exclude (customer_id, _flags), "
@@ -123,7 +128,8 @@ def account_loads(engine: Engine) -> dict[str, dict[str, int]]:
             parts.append(f"select _load_id, count(*) as n from {table} group by 1")
     accepted = " union all ".join(parts) or "select null::varchar as _load_id, 0 as n"
     engine.execute(
-        "update hx_loads set rows_accepted = coalesce(a.n, 0), rows_quarantined = coalesce(q.n, 0), "
+        "update hx_loads set rows_accepted = coalesce(a.n, 0), "
+        "rows_quarantined = coalesce(q.n, 0), "
         "rows_merged = coalesce(m.n, 0) from hx_loads l "
         f"left join (select _load_id, sum(n) as n from ({accepted}) group by 1) a "
         "on a._load_id = l.load_id "

@@ -195,6 +195,7 @@ def run() -> None:
     """Console entry point: one clear message instead of a traceback."""
     from typer.exceptions import Abort, Exit, TyperException
 
+    _state.update(debug="--debug" in sys.argv[1:], workspace=Path("."), quiet=False)
     try:
         app(standalone_mode=False)
     except HuaxiangError as exc:

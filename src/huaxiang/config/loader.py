@@ -19,7 +19,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def load_model(path: Path, model: type[M], *, display: str | None = None) -> M:
-    """Parse ``path`` as YAML and validate it as ``model``; raise ConfigError listing all problems."""
+    """Parse ``path`` as YAML and validate it as ``model``.
+
+    Raises ConfigError listing all problems.
+    """
     name = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -89,7 +92,9 @@ def _problem(
     )
 
 
-def _find(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[yaml.Node | None, yaml.Node | None]:
+def _find(
+    root: yaml.Node | None, loc: tuple[Any, ...]
+) -> tuple[yaml.Node | None, yaml.Node | None]:
     """Walk the composed node tree along a pydantic loc; return (value node, key node)."""
     node, key_node = root, None
     for part in loc:

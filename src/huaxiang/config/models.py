@@ -6,10 +6,13 @@ Frozen pydantic models with ``extra="forbid"``: a misspelt key is an error with 
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from huaxiang.schema import TABLES
 
 TableName = Literal["customers", "orders", "events", "survey_responses", "feedback"]
 FileFormat = Literal["auto", "csv", "tsv", "xlsx", "parquet", "jsonl", "sql"]
@@ -19,6 +22,29 @@ OutlierAction = Literal["flag", "cap", "clear", "quarantine"]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# columns cleaning adds to customers next to the canonical fields (province and city are fields)
+_DERIVED_CUSTOMER_COLUMNS = ("city_tier", "area", "region_code")
+
+
+def _check_field(info: ValidationInfo, name: str, *, numeric: bool) -> str:
+    """``name`` must be a field of the rule's table (a number, for outlier rules)."""
+    table = TABLES.get(str(info.data.get("table")))
+    if table is None:  # the table itself is invalid and reported on its own
+        return name
+    if numeric:
+        allowed = [f.name for f in table.fields if f.type in ("integer", "decimal")]
+    else:
+        allowed = table.field_names + [f"{f}_code" for f in table.field_names]
+        if table.name == "customers":
+            allowed += list(_DERIVED_CUSTOMER_COLUMNS)
+    if name not in allowed:
+        kind = "numeric field" if numeric else "field"
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"one of: {', '.join(allowed)}"
+        raise ValueError(f"{table.name} has no {kind} {name!r}; {hint}")
+    return name
 
 
 class EngineConfig(_Model):
@@ -67,6 +93,11 @@ class MissingRule(_Model):
     strategy: MissingStrategy
     value: Any = None
 
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, value: str, info: ValidationInfo) -> str:
+        return _check_field(info, value, numeric=False)
+
     @model_validator(mode="after")
     def _constant_has_value(self) -> MissingRule:
         if self.strategy == "constant" and self.value is None:
@@ -88,6 +119,11 @@ class OutlierRule(_Model):
     above_mean_ratio: float | None = Field(
         default=None, gt=0, description="bounds rule: flag values above ratio x mean"
     )
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, value: str, info: ValidationInfo) -> str:
+        return _check_field(info, value, numeric=True)
 
 
 class DedupeConfig(_Model):

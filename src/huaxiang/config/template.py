@@ -49,7 +49,7 @@ cleaning:
 
 # raw inputs; `huaxiang ingest FILE --as TABLE` appends here
 sources:{sources}
-"""
+"""  # noqa: E501 (the comment-aligned YAML reads better unbroken)
 
 
 def render(name: str, locale: str, sources: list[dict[str, Any]] | None = None) -> str:
@@ -75,16 +75,34 @@ _SOURCES_LAST = re.compile(r"^sources:[ \t]*(\[\])?[ \t]*(#.*)?$", re.MULTILINE)
 
 
 def add_source(path: Path, source: dict[str, Any]) -> None:
-    """Append a source to ``path``, keeping the file's text (and comments) as it is."""
+    """Append a source to ``path``, keeping the file's text (and comments) as it is.
+
+    The new entry goes at the end of the block ``sources:`` (before any top-level key that
+    follows it; comment lines do not end the block). Only when the text cannot be extended
+    safely (e.g. sources written in flow style) is the file rewritten from its data.
+    """
     text = path.read_text(encoding="utf-8")
-    match = list(_SOURCES_LAST.finditer(text))
-    tail = text[match[-1].end():] if match else ""
-    top_level_after = re.search(r"^\S", tail, re.MULTILINE)
-    if match and not top_level_after:
-        head = text[: match[-1].start()] + "sources:"
-        existing = tail.rstrip("\n") if not match[-1].group(1) else ""
-        path.write_text(f"{head}{existing}\n{source_block(source)}\n", encoding="utf-8")
-        return
     data = yaml.safe_load(text) or {}
-    data.setdefault("sources", []).append(source)
+    data["sources"] = [*(data.get("sources") or []), source]
+    match = list(_SOURCES_LAST.finditer(text))
+    if match:
+        m = match[-1]
+        line = (m.group(0).replace("[]", "", 1) if m.group(1) else m.group(0)).rstrip()
+        tail = text[m.end():]
+        after = re.search(r"^[^\s#-]", tail, re.MULTILINE)  # the next top-level key, if any
+        body = tail[: after.start()] if after else tail
+        rest = tail[after.start():] if after else ""
+        kept = body.rstrip("\n")
+        gap = body[len(kept):] if rest else "\n"
+        item = re.search(r"^([ \t]*)- ", body, re.MULTILINE)  # follow the existing indentation
+        indent = item.group(1) if item else "  "
+        block = "\n".join(indent + ln[2:] for ln in source_block(source).splitlines())
+        new_text = f"{text[: m.start()]}{line}{kept}\n{block}{gap}{rest}"
+        try:
+            same = yaml.safe_load(new_text) == data
+        except yaml.YAMLError:
+            same = False
+        if same:
+            path.write_text(new_text, encoding="utf-8")
+            return
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -42,10 +42,16 @@ class IdentityStats:
     new_ids: int
 
 
-def resolve(engine: Engine, config: WorkspaceConfig, accepted: str, ledger: Ledger) -> IdentityStats:
+def resolve(
+    engine: Engine, config: WorkspaceConfig, accepted: str, ledger: Ledger
+) -> IdentityStats:
     engine.execute(IDENTITY_MAP_DDL)
     keys = config.cleaning.dedupe.customer_keys
-    order = survivorship_order(config)
+    # best record version first: the latest update, or under source_priority the preferred
+    # source first and the latest update within it
+    latest = f"updated_at desc nulls last, {survivorship_order(config)}"
+    order = (f"_priority, {latest}" if config.cleaning.dedupe.survivorship == "source_priority"
+             else latest)
     engine.execute(
         f"create or replace temp table id_records as select row_number() over "
         f"(order by _priority, _loaded_at, _load_id, _row) as rec, * from {accepted}"
@@ -151,8 +157,8 @@ def _build_customers(engine: Engine, order: str) -> None:
     """Golden records (survivorship per field), the audit of links, and the merges."""
     engine.execute(
         "create or replace temp table id_ranked as select r.*, g.golden_id, "
-        f"row_number() over (partition by g.golden_id order by updated_at desc nulls last, "
-        f"{order}) as _ord from id_records r join id_golden g using (rec)"
+        f"row_number() over (partition by g.golden_id order by {order}) as _ord "
+        f"from id_records r join id_golden g using (rec)"
     )
     engine.execute(
         "create or replace temp table id_matched as select k.rec, list(distinct k.kind order by "

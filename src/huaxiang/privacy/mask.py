@@ -11,15 +11,23 @@ from typing import Any
 
 PII_FIELDS = frozenset({"name", "phone", "email", "id_number", "credit_code", "union_id"})
 _DIGITS = re.compile(r"\d")
+_COUNTRY = re.compile(r"^\s*(\+86|0086)")
 
 
 def mask_phone(value: str) -> str:
-    """'+8613800138000' -> '+86138****8000'; '13800138000' -> '138****8000'."""
+    """'+8613800138000' -> '+86138****8000'; '13800138000' -> '138****8000'.
+
+    Text holding more digits than one number ('13800138000 / 13900139000', typed into one cell)
+    keeps only its last four digits (and a +86 / 0086 prefix): no number in it stays whole.
+    """
     digits = [m.start() for m in _DIGITS.finditer(value)]
     if len(digits) < 7:
         return "*" * len(value)
+    prefix = _COUNTRY.match(value)
+    skip = sum(ch.isdigit() for ch in prefix.group(0)) if prefix else 0
+    hidden = digits[-8:-4] if len(digits) - skip <= 12 else digits[skip:-4]
     chars = list(value)
-    for i in digits[-8:-4]:
+    for i in hidden:
         chars[i] = "*"
     return "".join(chars)
 
@@ -32,7 +40,7 @@ def mask_name(value: str) -> str:
 
 def mask_email(value: str) -> str:
     local, _, domain = value.partition("@")
-    if not domain:
+    if not domain or "@" in domain:  # not one address (several in one cell): hide it all
         return mask_name(value)
     return (local[:1] + "***@" + domain) if local else "***@" + domain
 
