@@ -25,33 +25,45 @@ def survivorship_order(config: WorkspaceConfig) -> str:
 
 
 def _collapse(engine: Engine, table: str, relation: str, partition: str, order: str,
-              where: str, reason: str) -> int:
+              candidates: str, reason: str) -> int:
+    """Delete all but the first row of each duplicate group, in place; record the merges.
+
+    Only rows in ``candidates`` (a query of ``_load_id, _row`` that is cheap to compute and
+    small, such as "the key occurs more than once") are ranked, so the expensive window
+    never sorts the whole table.
+    """
     engine.execute(
-        f"create or replace temp table dedupe_ranked as select *, "
-        f"case when {where} then row_number() over w else 1 end as _rn, "
+        f"create or replace temp table dedupe_losers as select * from ("
+        f"select _source, _load_id, _row, row_number() over w as _rn, "
         f"first_value(_source) over w as _k_source, first_value(_load_id) over w as _k_load, "
         f"first_value(_row) over w as _k_row "
-        f"from {relation} window w as (partition by {partition} order by {order})"
+        f"from {relation} semi join ({candidates}) c using (_load_id, _row) "
+        f"window w as (partition by {partition} order by {order})) where _rn > 1"
     )
-    merged = engine.count("dedupe_ranked", "_rn > 1")
+    merged = engine.count("dedupe_losers")
     if merged:
         engine.execute(
             f"insert into hx_merges select '{table}', _source, _load_id, _row, _k_source, "
-            f"_k_load, _k_row, ? from dedupe_ranked where _rn > 1",
+            f"_k_load, _k_row, ? from dedupe_losers",
             [reason],
         )
-    engine.execute(
-        f"create or replace temp table {relation} as "
-        f"select * exclude (_rn, _k_source, _k_load, _k_row) from dedupe_ranked where _rn = 1"
-    )
-    engine.execute("drop table dedupe_ranked")
+        engine.execute(
+            f"delete from {relation} t using dedupe_losers l "
+            f"where t._load_id = l._load_id and t._row = l._row"
+        )
+    engine.execute("drop table dedupe_losers")
     return merged
 
 
 def exact(engine: Engine, table: str, relation: str, ledger: Ledger) -> None:
     fields = [quote_ident(f) for f in TABLES[table].field_names]
     partition = ", ".join([*fields, "attributes::varchar"])
-    n = _collapse(engine, table, relation, partition, FIRST_SEEN, "true", "exact_duplicate")
+    # rows whose hash over all fields repeats; equality is then checked exactly by the window
+    candidates = (
+        f"select _load_id, _row from (select _load_id, _row, "
+        f"count(*) over (partition by hash({partition})) as n from {relation}) where n > 1"
+    )
+    n = _collapse(engine, table, relation, partition, FIRST_SEEN, candidates, "exact_duplicate")
     ledger.add(RuleCount(table, "exact_duplicate", None, "merged", n,
                          "the same record appears more than once"))
 
@@ -63,7 +75,11 @@ def by_key(engine: Engine, config: WorkspaceConfig, table: str, relation: str,
         return
     partition = ", ".join(quote_ident(k) for k in key)
     not_null = " and ".join(f"{quote_ident(k)} is not null" for k in key)
-    n = _collapse(engine, table, relation, partition, survivorship_order(config), not_null,
+    candidates = (
+        f"select _load_id, _row from (select _load_id, _row, count(*) over (partition by "
+        f"{partition}) as n from {relation} where {not_null}) where n > 1"
+    )
+    n = _collapse(engine, table, relation, partition, survivorship_order(config), candidates,
                   f"duplicate_{'_'.join(key)}")
     rule = "latest version" if config.cleaning.dedupe.survivorship == "latest" else \
         "source priority"

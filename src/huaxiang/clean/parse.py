@@ -26,9 +26,12 @@ _MDY = ("%m/%d/%Y", "%m-%d-%Y")
 
 def blank(x: str) -> str:
     """Trimmed text, NULL when empty or a placeholder such as 'null', 'N/A', '-', '无'."""
+    # fast path first: a longer value without surrounding spaces is neither blank nor one of
+    # the (short) placeholders, and needs no string copies
     return (
-        f"case when lower(trim({x})) in ('', 'null', 'none', 'nan', 'n/a', 'na', '-', '--', "
-        f"'无', '空', '未填写', '#n/a') then null else trim({x}) end"
+        f"case when length({x}) > 8 and {x}[1] != ' ' and {x}[-1] != ' ' then {x} "
+        f"when lower(trim({x})) in ('', 'null', 'none', 'nan', 'n/a', 'na', '-', '--', "
+        f"'无', '空', '未填写', '#n/a') then null else nullif(trim({x}), '') end"
     )
 
 
@@ -42,8 +45,15 @@ def timestamp_expr(x: str, *, day_first: bool, timezone: str) -> str:
     formats = [d + t for d in (*_DATE_FORMATS, *numeric_first) for t in _TIME_SUFFIXES]
     tz = timezone.replace("'", "''")
     v = f"({x})"
+    iso_local = (
+        f"length({v}) between 10 and 19 and {v}[5] = '-' and not ends_with({v}, 'Z') "
+        f"and not contains(substr({v}, 11), '+') and not contains(substr({v}, 11), '-')"
+    )
     return (
         f"case when {v} is null then null "
+        # fast path for the common case, ISO local time (2024-05-08 13:22:01)
+        f"when {iso_local} and try_cast({v} as timestamp) is not null "
+        f"then try_cast({v} as timestamp) "
         # zone given (2024-05-08T13:22:01+08:00, ...Z): convert to the workspace's zone
         f"when regexp_matches({v}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$') and "
         f"try_cast({v} as timestamptz) is not null "
@@ -73,7 +83,11 @@ def number_expr(x: str) -> str:
         f"regexp_replace(regexp_replace({x}, '[,，\\s]', '', 'g'), "
         f"'^(¥|￥|RMB|CNY|\\$)|(元|块|岁|次|单|分|秒|s|sec)$', '', 'gi')"
     )
-    return f"try_cast({cleaned} as double)"
+    # plain numbers skip the regular expressions; infinities are not amounts
+    return (
+        f"case when isfinite(try_cast({x} as double)) then try_cast({x} as double) "
+        f"else try_cast(try_cast({cleaned} as decimal(38, 6)) as double) end"
+    )
 
 
 def integer_expr(x: str) -> str:

@@ -47,13 +47,8 @@ def build_typed(engine: Engine, config: WorkspaceConfig, table: str) -> str:
     spec = TABLES[table]
     c = config.cleaning
     name = f"typed_{table}"
-    blanks = ", ".join(f"{blank('r.' + quote_ident(f))} as {quote_ident(f)}"
-                       for f in spec.field_names)
-    engine.execute(
-        f"create or replace temp table {name}_text as select r._source, r._load_id, r._row, "
-        f"coalesce(p._priority, 100) as _priority, l.loaded_at as _loaded_at, r.attributes, "
-        f"{blanks} from {raw_table(table)} r left join source_priority p using (_source) "
-        f"left join hx_loads l on l.load_id = r._load_id"
+    blanks = ", ".join(
+        f"{blank('r.' + quote_ident(f))} as {quote_ident(f)}" for f in spec.field_names
     )
     typed = []
     finals = []
@@ -65,13 +60,21 @@ def build_typed(engine: Engine, config: WorkspaceConfig, table: str) -> str:
         else:
             tmp = quote_ident(f"__t_{f.name}")
             typed.append(f"{expr} as {tmp}")
-            finals.append(f"{tmp} as {col}, ({col} is not null and {tmp} is null) as _bad_{f.name}")
+            finals.append(
+                f"{tmp} as {col}, ({col} is not null and {tmp} is null) as _bad_{f.name}"
+            )
+    # nested projections, not one: each level refers to the one below by column name, so no
+    # expression is repeated textually (the binder slows down sharply on repeated
+    # sub-expressions) and nothing is materialised in between
     engine.execute(
         f"create or replace temp table {name} as select _source, _load_id, _row, _priority, "
-        f"_loaded_at, attributes, {', '.join(finals)} from "
-        f"(select *{''.join(', ' + t for t in typed)} from {name}_text)"
+        f"_loaded_at, attributes, {', '.join(finals)} from ("
+        f"select *{''.join(', ' + t for t in typed)} from ("
+        f"select r._source, r._load_id, r._row, coalesce(p._priority, 100) as _priority, "
+        f"l.loaded_at as _loaded_at, r.attributes, {blanks} from {raw_table(table)} r "
+        f"left join source_priority p using (_source) "
+        f"left join hx_loads l on l.load_id = r._load_id))"
     )
-    engine.execute(f"drop table {name}_text")
     if table == "customers":
         _standardise_customers(engine, config, name)
     return name
@@ -126,29 +129,31 @@ def check(engine: Engine, config: WorkspaceConfig, table: str, typed: str, ledge
                                      for r in flags) + "], lambda x: x is not null)"
         if flags else "[]::varchar[]"
     )
-    checked = f"checked_{table}"
+    checked = f"accepted_{table}"
     engine.execute(
         f"create or replace temp table {checked} as select *, {q_case} as _quarantine_rule, "
         f"{f_list} as _flags from {typed}"
     )
     ledger.count_rules(engine, checked, rules)
     _quarantine(engine, table, checked, quarantine)
-    # clear / cap, in rule order, on the rows that stay; conditions see the original values
-    replaced: dict[str, str] = {}
+    engine.execute(f"delete from {checked} where _quarantine_rule is not null")
+    # clear / cap on the rows that stay, in place (they touch few rows); per column one
+    # UPDATE whose conditions all see the original values, applied in rule order
+    by_column: dict[str, list[Rule]] = {}
     for r in fixes:
         assert r.column is not None
-        current = replaced.get(r.column, quote_ident(r.column))
-        new = "null" if r.action == "clear" else (r.cap or current)
-        replaced[r.column] = f"case when {r.condition} then {new} else {current} end"
-    accepted = f"accepted_{table}"
-    select = ", ".join(f"{expr} as {quote_ident(col)}" for col, expr in replaced.items())
-    engine.execute(
-        f"create or replace temp table {accepted} as select * "
-        + (f"replace ({select}) " if select else "")
-        + f"from {checked} where _quarantine_rule is null"
-    )
-    engine.execute(f"drop table {checked}")
-    return accepted
+        by_column.setdefault(r.column, []).append(r)
+    for column, column_rules in by_column.items():
+        col = quote_ident(column)
+        whens = " ".join(
+            f"when {r.condition} then {'null' if r.action == 'clear' else (r.cap or col)}"
+            for r in column_rules
+        )
+        any_fires = " or ".join(f"({r.condition})" for r in column_rules)
+        engine.execute(
+            f"update {checked} set {col} = case {whens} else {col} end where {any_fires}"
+        )
+    return checked
 
 
 def _quarantine(engine: Engine, table: str, checked: str, rules: list[Rule]) -> None:

@@ -76,11 +76,7 @@ def run_clean(engine: Engine, config: WorkspaceConfig, console: Console) -> Clea
                 if table == "customers":
                     continue
                 accepted = clean_table(engine, config, table, ledger)
-                _link_customers(engine, table, accepted, ledger)
-                engine.execute(
-                    f"create or replace table {table} as select "
-                    f"{_finish_columns(engine, accepted)} from {accepted}"
-                )
+                _finish_table(engine, table, accepted, ledger)
                 engine.execute(f"drop table {accepted}")
                 ledger.completeness_after(engine, table, table)
                 task.advance()
@@ -95,9 +91,11 @@ def run_clean(engine: Engine, config: WorkspaceConfig, console: Console) -> Clea
     return result
 
 
-def _link_customers(engine: Engine, table: str, accepted: str, ledger: Ledger) -> None:
-    """Replace source customer ids by golden ids; keep the source id beside it."""
+def _finish_table(engine: Engine, table: str, accepted: str, ledger: Ledger) -> None:
+    """Write the clean table; customer ids become golden ids, the source id stays beside."""
+    columns = _finish_columns(engine, accepted)
     if "customer_id" not in TABLES[table].by_name:
+        engine.execute(f"create or replace table {table} as select {columns} from {accepted}")
         return
     has_map = engine.table_exists("identity_map") and engine.table_exists("customers")
     # identity_map remembers identifiers of customers that are gone (for stable ids if they
@@ -106,18 +104,18 @@ def _link_customers(engine: Engine, table: str, accepted: str, ledger: Ledger) -
             "semi join customers c on c.customer_id = i.golden_id "
             "where i.kind = 'customer_id') m on m.value = a.customer_id"
             if has_map else "left join (select null::varchar as golden_id) m on false")
+    keep = ", ".join(f"a.{c}" for c in columns.split(", ")
+                     if c not in ('"customer_id"', '"_flags"'))
     engine.execute(
-        f"create or replace temp table linked as select a.* exclude (customer_id, _flags), "
+        f"create or replace table {table} as select {keep}, "
         f"m.golden_id as customer_id, a.customer_id as source_customer_id, "
         f"case when a.customer_id is not null and m.golden_id is null "
         f"then list_append(a._flags, 'unknown_customer') else a._flags end as _flags "
         f"from {accepted} a {join}"
     )
-    unknown = engine.count("linked", "source_customer_id is not null and customer_id is null")
+    unknown = engine.count(table, "source_customer_id is not null and customer_id is null")
     ledger.add(RuleCount(table, "unknown_customer", "customer_id", "flagged", unknown,
                          "customer id not found among the customers (row kept, not linked)"))
-    engine.execute(f"drop table {accepted}")
-    engine.execute(f"alter table linked rename to {accepted}")
 
 
 def account_loads(engine: Engine) -> dict[str, dict[str, int]]:

@@ -41,14 +41,14 @@ def _decodes(path: Path, encoding: str) -> tuple[bool, int, int]:
         while block := fh.read(CHUNK):
             try:
                 decoder.decode(block, final=False)
-            except UnicodeDecodeError as exc:
-                bad = offset + exc.start
-                return False, bad, lines + block[: exc.start].count(b"\n")
+            except UnicodeError as exc:  # also "UTF-16 stream does not start with BOM"
+                start = exc.start if isinstance(exc, UnicodeDecodeError) else 0
+                return False, offset + start, lines + block[:start].count(b"\n")
             offset += len(block)
             lines += block.count(b"\n")
         try:
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
+        except UnicodeError:
             return False, offset, lines
     return True, -1, -1
 
@@ -86,10 +86,15 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
                 location=Location(str(path), line=line),
                 hint="re-save the file as UTF-8",
             )
+    wide = _utf16_without_bom(path)
+    if wide and _decodes(path, wide)[0]:
+        return wide
     first_failure: tuple[int, int] | None = None
     for name in _CANDIDATES:
         ok, offset, line = _decodes(path, name)
         if ok:
+            if name == "gb18030" and _reads_better_as_big5(path):
+                return "big5"
             return name
         if first_failure is None:
             first_failure = (offset, line)
@@ -100,6 +105,56 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
         location=Location(str(path), line=line),
         hint="re-save the file as UTF-8 (Excel: Save As > CSV UTF-8), or set 'encoding:'",
     )
+
+
+def _utf16_without_bom(path: Path) -> str | None:
+    """UTF-16 text without a byte-order mark: ASCII characters leave every other byte zero."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return None
+    half = len(head) // 2
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd >= 0.3 * half and even <= 0.02 * half:
+        return "utf-16-le"
+    if even >= 0.3 * half and odd <= 0.02 * half:
+        return "utf-16-be"
+    return None
+
+
+def _reads_better_as_big5(path: Path) -> bool:
+    """Whether a file that decodes as GB18030 is really Big5 (traditional Chinese).
+
+    Every Big5 byte pair is also a valid GB18030 one, so validity cannot tell them apart: the
+    decoding that yields common characters (GB2312 level-1 hanzi and punctuation, resp. Big5
+    level-1 hanzi and punctuation) is the right one. Mainland data wins unless Big5 is clearly
+    better.
+    """
+    with path.open("rb") as fh:
+        sample = fh.read(1 << 16)
+    gb = _common_share(sample.decode("gb18030", errors="ignore"), "gb2312", 0xB0, 0xD7)
+    if gb > 0.8:
+        return False
+    big5 = _common_share(sample.decode("big5", errors="ignore"), "big5", 0xA4, 0xC6)
+    return big5 > gb + 0.2 and _decodes(path, "big5")[0]
+
+
+def _common_share(text: str, encoding: str, first: int, last: int) -> float:
+    """Share of non-ASCII characters whose lead byte in ``encoding`` is punctuation (0xA1-0xA3)
+    or common hanzi (``first``-``last``)."""
+    total = common = 0
+    for ch in text:
+        if ch < "\x80":
+            continue
+        total += 1
+        try:
+            lead = ch.encode(encoding)[0]
+        except UnicodeEncodeError:
+            continue
+        if 0xA1 <= lead <= 0xA3 or first <= lead <= last:
+            common += 1
+    return common / total if total else 1.0
 
 
 def transcode_to_utf8(path: Path, encoding: str, dest: Path) -> Path:

@@ -80,14 +80,21 @@ def preview(engine: Engine, source: SourceConfig, root: Path, limit: int = 10) -
 def load(engine: Engine, source: SourceConfig, root: Path) -> LoadResult:
     ensure_layout(engine)
     path = source_path(source, root)
-    file_hash = file_sha256(path) if path is not None and path.exists() else None
+    file_hash = _file_hash(path)
     if file_hash is not None:
         current = _current_load(engine, source.name)
-        if current and current["sha256"] == file_hash:
+        if _same_load(current, source, file_hash):
+            assert current is not None
             return LoadResult(
-                source.name, source.table, current["load_id"], "unchanged",
-                int(current["rows_read"]), int(current["rows_rejected_on_read"]),
-                current["format"], current["encoding"], None,
+                source.name,
+                source.table,
+                current["load_id"],
+                "unchanged",
+                int(current["rows_read"]),
+                int(current["rows_rejected_on_read"]),
+                current["format"],
+                current["encoding"],
+                None,
             )
     staged = stage(engine, source, path)
     mapping = match_columns(staged.headers, source.table, source.mapping)
@@ -96,10 +103,19 @@ def load(engine: Engine, source: SourceConfig, root: Path) -> LoadResult:
     content_hash = file_hash or _staged_hash(engine, source)
     load_id = f"{source.name}:{content_hash[:12]}"
     current = _current_load(engine, source.name)
-    if current and current["sha256"] == content_hash:
+    if _same_load(current, source, content_hash):
+        assert current is not None
+        _drop_stage(engine)
         return LoadResult(
-            source.name, source.table, current["load_id"], "unchanged", staged.rows_read,
-            staged.rows_rejected, staged.format, staged.encoding, mapping,
+            source.name,
+            source.table,
+            current["load_id"],
+            "unchanged",
+            staged.rows_read,
+            staged.rows_rejected,
+            staged.format,
+            staged.encoding,
+            mapping,
         )
     with engine.transaction():
         replaced = _retire_previous(engine, source)
@@ -115,29 +131,73 @@ def load(engine: Engine, source: SourceConfig, root: Path) -> LoadResult:
             "loaded_at, status, rows_read, rows_rejected_on_read, mapping) "
             "values (?, ?, ?, ?, ?, ?, ?, now()::timestamp, 'loaded', ?, ?, ?)",
             [
-                load_id, source.name, source.table,
+                load_id,
+                source.name,
+                source.table,
                 str(path) if path else source.url and _redact_url(source.url),
-                staged.format, staged.encoding, content_hash, staged.rows_read,
-                staged.rows_rejected, json.dumps(mapping.as_dict(), ensure_ascii=False),
+                staged.format,
+                staged.encoding,
+                content_hash,
+                staged.rows_read,
+                staged.rows_rejected,
+                json.dumps(mapping.as_dict() | {"settings": _settings(source)}, ensure_ascii=False),
             ],
         )
     _drop_stage(engine)
     return LoadResult(
-        source.name, source.table, load_id, "replaced" if replaced else "loaded",
-        staged.rows_read, staged.rows_rejected, staged.format, staged.encoding, mapping,
+        source.name,
+        source.table,
+        load_id,
+        "replaced" if replaced else "loaded",
+        staged.rows_read,
+        staged.rows_rejected,
+        staged.format,
+        staged.encoding,
+        mapping,
     )
+
+
+def _file_hash(path: Path | None) -> str | None:
+    if path is None or not path.is_file():
+        return None  # reading it says what is wrong
+    try:
+        return file_sha256(path)
+    except OSError as exc:
+        raise DataError(
+            f"cannot read the file: {exc.strerror}", location=Location(str(path))
+        ) from None
+
+
+def _settings(source: SourceConfig) -> dict[str, Any]:
+    """What, besides the content, decides the rows a load writes."""
+    return {
+        "table": source.table,
+        "format": source.format,
+        "encoding": source.encoding,
+        "delimiter": source.delimiter,
+        "sheet": source.sheet,
+        "mapping": source.mapping,
+    }
+
+
+def _same_load(current: dict[str, Any] | None, source: SourceConfig, content_hash: str) -> bool:
+    """Whether the current load already holds this content, read with these settings (a
+    changed mapping or table must load again even when the file did not change)."""
+    if current is None or current["sha256"] != content_hash:
+        return False
+    stored = json.loads(current["mapping"]) if current["mapping"] else {}
+    return bool(stored.get("settings") == _settings(source))
 
 
 def _current_load(engine: Engine, source: str) -> dict[str, Any] | None:
-    rows = engine.dicts(
-        "select * from hx_loads where source = ? and status = 'loaded'", [source]
-    )
+    rows = engine.dicts("select * from hx_loads where source = ? and status = 'loaded'", [source])
     return rows[0] if rows else None
 
 
 def _retire_previous(engine: Engine, source: SourceConfig) -> bool:
     previous = [
-        r[0] for r in engine.rows(
+        r[0]
+        for r in engine.rows(
             "select load_id from hx_loads where source = ? and status = 'loaded'", [source.name]
         )
     ]
@@ -153,8 +213,9 @@ def _insert_raw(engine: Engine, source: SourceConfig, load_id: str, mapping: Col
     table = TABLES[source.table]
     by_field = {f: h for h, f in mapping.fields.items()}
     selects = [
-        f"{quote_ident(by_field[f])} as {quote_ident(f)}" if f in by_field else
-        f"null as {quote_ident(f)}"
+        f"{quote_ident(by_field[f])} as {quote_ident(f)}"
+        if f in by_field
+        else f"null as {quote_ident(f)}"
         for f in table.field_names
     ]
     if mapping.attributes:
@@ -185,18 +246,22 @@ def _redact_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        # drivers also take the password as a query parameter (?password=...)
+        secret = {k: "***" for k in parsed.query if k.lower() in _SECRET_PARAMS}
+        return parsed.update_query_dict(secret).render_as_string(hide_password=True)
     except Exception:
         return "<database url>"
+
+
+_SECRET_PARAMS = {"password", "passwd", "pwd", "pass", "sslpassword", "access_token", "token"}
 
 
 def _missing_fields_error(
     source: SourceConfig, path: Path | None, mapping: ColumnMapping
 ) -> DataError:
     table = TABLES[source.table]
-    wanted = ", ".join(
-        f"{f} ({table.by_name[f].label_zh})" for f in mapping.missing_required
-    )
+    wanted = ", ".join(f"{f} ({table.by_name[f].label_zh})" for f in mapping.missing_required)
     candidates = [h for h in mapping.attributes][:8]
     example = candidates[0] if candidates else "<header>"
     return DataError(

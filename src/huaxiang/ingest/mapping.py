@@ -59,17 +59,16 @@ def match_columns(
 ) -> ColumnMapping:
     table = TABLES.get(table_name)
     if table is None:
-        raise UsageError(
-            f"unknown table {table_name!r}", hint=f"one of: {', '.join(TABLES)}"
-        )
+        raise UsageError(f"unknown table {table_name!r}", hint=f"one of: {', '.join(TABLES)}")
     explicit = explicit or {}
-    for header, target in explicit.items():
-        if target not in table.by_name and target != "attributes":
-            close = difflib.get_close_matches(target, table.field_names, n=1)
+    for named, field_name in explicit.items():
+        if field_name not in table.by_name and field_name != "attributes":
+            close = difflib.get_close_matches(field_name, table.field_names, n=1)
             raise UsageError(
-                f"mapping {header!r} -> {target!r}: {table_name} has no field {target!r}",
-                hint=f"did you mean {close[0]!r}?" if close else
-                f"fields: {', '.join(table.field_names)}",
+                f"mapping {named!r} -> {field_name!r}: {table_name} has no field {field_name!r}",
+                hint=f"did you mean {close[0]!r}?"
+                if close
+                else f"fields: {', '.join(table.field_names)}",
             )
     index = _synonym_index(table)
     fields: dict[str, str] = {}
@@ -77,22 +76,26 @@ def match_columns(
     attributes: list[str] = []
     suggestions: dict[str, str] = {}
     duplicates: dict[str, str] = {}
-    # explicit mappings claim their fields first, whatever the column order
+    # explicit mappings claim their fields first, whatever the column order; a field claimed
+    # twice keeps the first header, the other goes to attributes (never dropped)
     for header in headers:
-        target = explicit.get(header)
-        if target and target != "attributes":
-            fields[header] = target
-            taken[target] = header
+        wanted = explicit.get(header)
+        if wanted and wanted != "attributes" and wanted not in taken:
+            fields[header] = wanted
+            taken[wanted] = header
     for header in headers:
         if header in fields:
             continue
-        if explicit.get(header) == "attributes":
+        wanted = explicit.get(header)
+        if wanted == "attributes":
             attributes.append(header)
             continue
-        target = index.get(normalise_header(header))
+        target = wanted or index.get(normalise_header(header))
         if target is None:
             attributes.append(header)
-            close = difflib.get_close_matches(normalise_header(header), list(index), n=1, cutoff=0.8)
+            close = difflib.get_close_matches(
+                normalise_header(header), list(index), n=1, cutoff=0.8
+            )
             if close:
                 suggestions[header] = index[close[0]]
         elif target in taken:

@@ -8,8 +8,11 @@ broken JSON, oversized fields) and why. Typing and cleaning happen later, in SQL
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +21,13 @@ import pyarrow as pa
 
 from huaxiang.config.models import SourceConfig
 from huaxiang.engine.duckdb_engine import Engine, quote_ident
-from huaxiang.errors import DataError, Location
-from huaxiang.ingest.encoding import detect_encoding, transcode_to_utf8
+from huaxiang.errors import DataError, EngineError, Location
+from huaxiang.ingest.encoding import CHUNK, detect_encoding, transcode_to_utf8
 
 STAGE = "stage"
 REJECTS = "stage_rejects"
+MAX_LINE = 4_000_000  # bytes; longer lines are rejected, not read
+HEADER_LIMIT = 1 << 20  # characters of the header line read in Python
 _SUFFIX_FORMAT = {
     ".csv": "csv",
     ".txt": "csv",
@@ -79,6 +84,8 @@ def stage(engine: Engine, source: SourceConfig, path: Path | None) -> Staged:
         assert path is not None
         if not path.exists():
             raise DataError("file not found", location=Location(str(path)))
+        if not path.is_file():
+            raise DataError("not a file", location=Location(str(path)))
         if path.stat().st_size == 0:
             raise DataError(
                 "the file is empty", location=Location(str(path)), hint="export it again"
@@ -105,6 +112,10 @@ def _stage_csv(engine: Engine, path: Path, source: SourceConfig, *, tab: bool) -
         readable = path
         if encoding not in ("utf-8", "utf-8-sig"):
             readable = transcode_to_utf8(path, encoding, Path(tmp) / "utf8.csv")
+        mixed, has_empty = _line_endings(readable)
+        if mixed:
+            # DuckDB's strict reader refuses a file whose lines end in both \r\n and \n
+            readable = _normalise_newlines(readable, Path(tmp) / "lf.csv")
         header = _first_line(readable)
         if not header.strip():
             raise DataError(
@@ -113,28 +124,79 @@ def _stage_csv(engine: Engine, path: Path, source: SourceConfig, *, tab: bool) -
                 hint="the first line must name the columns",
             )
         delim = source.delimiter or ("\t" if tab else _sniff_delimiter(header))
-        engine.execute("drop table if exists reject_errors")
-        engine.execute("drop table if exists reject_scans")
-        engine.execute(
-            f"create temp table {STAGE} as select * from read_csv(?, all_varchar = true, "
-            "header = true, delim = ?, quote = '\"', escape = '\"', store_rejects = true, "
-            "auto_detect = true, max_line_size = 4000000, null_padding = false, "
-            "strict_mode = true)",
-            [str(readable), delim],
+        options = (
+            "all_varchar = true, header = true, delim = ?, quote = '\"', escape = '\"', "
+            f"store_rejects = true, max_line_size = {MAX_LINE}, null_padding = false, "
+            "strict_mode = true"
         )
+        try:
+            _read_csv(engine, readable, delim, f"auto_detect = true, skip = 0, {options}")
+        except EngineError as exc:
+            # DuckDB's dialect detection failed (a line over the size limit, quotes inside a
+            # value): read again with the header's own names, so that only the broken lines
+            # are rejected
+            spec = ", ".join(
+                f"{_sql_str(name)}: 'VARCHAR'" for name in _header_names(header, delim)
+            )
+            try:
+                if len(header) >= HEADER_LIMIT:
+                    raise exc
+                _read_csv(
+                    engine,
+                    readable,
+                    delim,
+                    f"auto_detect = false, columns = {{{spec}}}, {options}",
+                )
+            except EngineError:
+                raise DataError(
+                    f"cannot be read as delimited text: {_duckdb_reason(exc)}",
+                    location=Location(str(path)),
+                    hint=f"check the delimiter ({delim!r}) and the quoting, or set 'delimiter:'",
+                ) from None
         # one reject per line, even when the reader reports several errors on it
-        _number_rows(
-            engine,
-            "select line, string_agg(distinct column_name, ', '), "
-            "string_agg(distinct error_type || ': ' || error_message, '; '), any_value(csv_line) "
-            "from reject_errors group by line",
+        engine.execute(
+            f"insert into {REJECTS} select line, string_agg(distinct column_name, ', '), "
+            "string_agg(distinct error_type || ': ' || error_message, '; '), "
+            "any_value(csv_line) from reject_errors group by line"
         )
+        # with one column an empty line is a record (an empty value); with more the reader
+        # drops it, but a spreadsheet still shows it as a row
+        columns = engine.columns(STAGE)
+        blanks = _blank_records(readable, delim) if has_empty and len(columns) > 1 else []
+        _number_rows(engine, columns, blanks)
     return encoding
+
+
+def _read_csv(engine: Engine, path: Path, delim: str, options: str) -> None:
+    engine.execute("drop table if exists reject_errors")
+    engine.execute("drop table if exists reject_scans")
+    engine.execute(f"drop table if exists {STAGE}")
+    engine.execute(
+        f"create temp table {STAGE} as select * from read_csv(?, {options})", [str(path), delim]
+    )
+
+
+def _header_names(header: str, delim: str) -> list[str]:
+    line = header.lstrip("\ufeff").rstrip("\r\n")
+    try:
+        names = next(csv.reader([line], delimiter=delim, quotechar='"'), [])
+    except (csv.Error, TypeError):  # a multi-character delimiter, a field over csv's limit
+        names = line.split(delim)
+    return _unique_headers(names)
+
+
+def _duckdb_reason(exc: EngineError) -> str:
+    """The gist of DuckDB's own message (without the statement huaxiang generated)."""
+    cause = exc.__cause__ if exc.__cause__ is not None else exc
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    if any(line.startswith("Maximum line size") for line in lines):
+        return f"a line is longer than {MAX_LINE:,} bytes"
+    return lines[0] if lines else type(cause).__name__
 
 
 def _first_line(path: Path) -> str:
     with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        return fh.readline(1 << 20)
+        return fh.readline(HEADER_LIMIT)
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -143,24 +205,121 @@ def _sniff_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _number_rows(engine: Engine, rejects_query: str) -> None:
-    """Give accepted rows their spreadsheet row number, skipping the lines that were rejected.
+def _blank_records(path: Path, delim: str) -> list[int]:
+    """Record numbers (header = 1) of the empty lines of a delimited file.
 
-    The k-th accepted record sits at data position k + #(rejected positions r_j with
-    r_j - rank(r_j) < k); row = position + 1 for the header.
+    Follows the reader's quoting (a quote opens only at the start of a field, ``""`` inside
+    quotes is a quote) so that empty lines inside a quoted value are not counted as records.
     """
-    engine.execute(
-        f"insert into {REJECTS} select * from ({rejects_query})"
+    blanks: list[int] = []
+    record = 0
+    quoted = False
+    with path.open("r", encoding="utf-8-sig", newline="\n") as fh:
+        for line in fh:
+            if not quoted:
+                record += 1
+                if line in ("\n", "\r\n"):
+                    blanks.append(record)
+                    continue
+            if '"' in line:
+                quoted = _still_quoted(line, delim, quoted)
+    return blanks
+
+
+def _line_endings(path: Path) -> tuple[bool, bool]:
+    """Whether lines end in both \r\n and \n; whether any line is empty."""
+    crlf = lf = 0
+    empty = False
+    tail = b""
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK):
+            lf += block.count(b"\n")
+            crlf += block.count(b"\r\n") + (tail.endswith(b"\r") and block.startswith(b"\n"))
+            joined = tail + block
+            empty = empty or b"\n\n" in joined or b"\n\r\n" in joined
+            tail = joined[-2:]
+    return 0 < crlf < lf, empty
+
+
+def _normalise_newlines(path: Path, dest: Path) -> Path:
+    """Copy ``path`` to ``dest`` with every \r\n turned into \n."""
+    with path.open("rb") as src, dest.open("wb") as out:
+        carry = b""
+        while block := src.read(CHUNK):
+            block = carry + block
+            carry = b"\r" if block.endswith(b"\r") else b""
+            out.write(block[: len(block) - len(carry)].replace(b"\r\n", b"\n"))
+        out.write(carry)
+    return dest
+
+
+def _still_quoted(line: str, delim: str, quoted: bool) -> bool:
+    """Whether a quoted value is still open at the end of ``line``."""
+    i, n = 0, len(line)
+    field_start = not quoted
+    while i < n:
+        if quoted:
+            j = line.find('"', i)
+            if j < 0:
+                return True
+            if line.startswith('"', j + 1):  # "" inside quotes is one quote
+                i = j + 2
+                continue
+            quoted, field_start, i = False, False, j + 1
+        elif field_start and line.startswith('"', i):
+            quoted, i = True, i + 1
+        else:
+            j = line.find(delim, i)
+            if j < 0:
+                return False
+            field_start, i = True, j + len(delim)
+    return quoted
+
+
+def _number_rows(engine: Engine, columns: list[str], blanks: Sequence[int]) -> None:
+    """Give the staged rows their spreadsheet row numbers, skipping the rows not in ``stage``:
+    the rejected lines and the empty ones.
+
+    The k-th staged record sits at data position k + #(skipped positions s_j with
+    s_j - rank(s_j) < k); row = position + 1 for the header. Source columns whose names clash
+    with ``_row`` are renamed (``_row_1``).
+    """
+    # a column called rowid hides DuckDB's row id, which is the order the rows were read in
+    current = list(columns)
+    for i, name in enumerate(columns):
+        if name.lower() == "rowid":
+            current[i] = _fresh("hx_rowid", columns)
+            engine.execute(
+                f"alter table {STAGE} rename column {quote_ident(name)} to "
+                f"{quote_ident(current[i])}"
+            )
+    names = _unique_headers(columns)
+    k = _fresh("hx_k", [*columns, *current, *names])
+    cols = "".join(
+        f"acc.{quote_ident(c)} as {quote_ident(n)}, " for c, n in zip(current, names, strict=True)
     )
     engine.execute(
         f"create or replace temp table {STAGE} as "
-        f"with acc as (select *, row_number() over (order by rowid) as k from {STAGE}), "
-        f"rj as (select _row - 1 as pos, row_number() over (order by _row) as rnk "
-        f"        from (select distinct _row from {REJECTS})) "
-        f"select acc.* exclude (k), "
-        f"  k + 1 + (select count(*) from rj where rj.pos - rj.rnk < acc.k) as _row "
-        f"from acc order by k"
+        f"with acc as (select *, row_number() over (order by rowid) as {k} from {STAGE}), "
+        f"skipped as (select _row from {REJECTS} union select unnest(?::bigint[])), "
+        f"rj as (select _row - 1 as pos, row_number() over (order by _row) as rnk from skipped) "
+        f"select {cols}acc.{k} + 1 + (select count(*) from rj where rj.pos - rj.rnk < acc.{k}) "
+        f"as _row from acc order by acc.{k}",
+        [list(blanks)],
     )
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _fresh(base: str, taken: Sequence[str]) -> str:
+    lower = {t.lower() for t in taken}
+    name, n = base, 0
+    while name.lower() in lower:
+        n += 1
+        name = f"{base}_{n}"
+    return name
 
 
 # -- JSON Lines -----------------------------------------------------------------------------
@@ -170,18 +329,9 @@ def _stage_jsonl(engine: Engine, path: Path, source: SourceConfig) -> str:
         readable = path
         if encoding not in ("utf-8", "utf-8-sig"):
             readable = transcode_to_utf8(path, encoding, Path(tmp) / "utf8.jsonl")
-        # one VARCHAR per physical line: a delimiter and quote that JSON text never contains
-        engine.execute(
-            "create or replace temp table jsonl_read as select line from read_csv(?, "
-            "columns = {'line': 'VARCHAR'}, header = false, delim = '\x1f', quote = '', "
-            "escape = '', max_line_size = 4000000, strict_mode = false)",
-            [str(readable)],
-        )
-        engine.execute(
-            "create or replace temp table jsonl_lines as select "
-            "row_number() over (order by rowid) as _row, line from jsonl_read"
-        )
-        engine.execute("drop table jsonl_read")
+        _read_lines(engine, readable, "jsonl_lines")
+    # empty lines are not records (many writers end the file with one); they keep their numbers
+    engine.execute("delete from jsonl_lines where trim(line, ' \t\r') = ''")
     engine.execute(
         f"insert into {REJECTS} select _row, null, "
         "case when json_valid(line) then 'not a JSON object' else 'malformed JSON' end, line "
@@ -192,14 +342,20 @@ def _stage_jsonl(engine: Engine, path: Path, source: SourceConfig) -> str:
         "create or replace temp table jsonl_ok as select _row, line::json as j from jsonl_lines "
         "where case when json_valid(line) then json_type(line) = 'OBJECT' else false end"
     )
+    # one (row, key, text) per member; the first of repeated keys wins. json_each needs no
+    # JSON path, so any key ('', '*', quotes, backslashes) is read as it is
+    engine.execute(
+        "create or replace temp table jsonl_kv as select o._row, e.key as k, "
+        "e.value->>'$' as v, e.id from jsonl_ok o, json_each(o.j) e "
+        "qualify row_number() over (partition by o._row, e.key order by e.id) = 1"
+    )
     keys = [
         r[0]
         for r in engine.rows(
-            "select k from (select unnest(json_keys(j)) as k, _row from jsonl_ok) "
-            "group by k order by min(_row), k"
+            "select k from jsonl_kv group by k order by min(_row), arg_min(id, _row), k"
         )
     ]
-    if not keys and not engine.count("jsonl_ok"):
+    if not engine.count("jsonl_ok"):
         if engine.count(REJECTS):
             raise DataError(
                 "no line of this file is a JSON object",
@@ -207,37 +363,90 @@ def _stage_jsonl(engine: Engine, path: Path, source: SourceConfig) -> str:
                 hint="JSON Lines means one {...} object per line",
             )
         raise DataError("the file has no records", location=Location(str(path)))
-    cols = ", ".join(
-        f"j->>{_sql_str('$.' + _json_path_key(k))} as {quote_ident(k)}" for k in keys
+    cols = "".join(
+        f"any_value(kv.v) filter (where kv.k = ?) as {quote_ident(name)}, "
+        for name in _unique_headers(keys)
     )
-    engine.execute(f"create temp table {STAGE} as select {cols}, _row from jsonl_ok order by _row")
-    engine.execute("drop table jsonl_lines")
-    engine.execute("drop table jsonl_ok")
+    engine.execute(
+        f"create temp table {STAGE} as select {cols}o._row from jsonl_ok o "
+        "left join jsonl_kv kv on kv._row = o._row group by o._row order by o._row",
+        keys,
+    )
+    for table in ("jsonl_lines", "jsonl_ok", "jsonl_kv"):
+        engine.execute(f"drop table {table}")
     return encoding
 
 
-def _json_path_key(key: str) -> str:
-    return '"' + key.replace('"', '\\"') + '"'
+def _read_lines(engine: Engine, path: Path, table: str, batch: int = 50_000) -> None:
+    """Split a UTF-8 file into ``table (_row, line)``, numbered as editors number lines.
 
+    Lines longer than ``MAX_LINE`` bytes are not read: they go to ``stage_rejects`` (with their
+    first 10,000 bytes) and memory stays bounded whatever the file holds.
+    """
+    engine.execute(f"create or replace temp table {table} (_row bigint, line varchar)")
+    numbers: list[int] = []
+    lines: list[str] = []
 
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    def flush() -> None:
+        engine.register(
+            "lines_in", pa.table({"_row": pa.array(numbers, pa.int64()), "line": lines})
+        )
+        try:
+            engine.execute(f"insert into {table} select _row, line from lines_in")
+        finally:
+            engine.unregister("lines_in")
+        numbers.clear()
+        lines.clear()
+
+    with path.open("rb") as fh:
+        number = 0
+        while raw := fh.readline(MAX_LINE + 1):
+            number += 1
+            if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
+                head = raw[:10_000].decode("utf-8", errors="replace")
+                while (rest := fh.readline(CHUNK)) and not rest.endswith(b"\n"):
+                    pass
+                engine.execute(
+                    f"insert into {REJECTS} values (?, null, ?, ?)",
+                    [number, f"line longer than {MAX_LINE:,} bytes", head],
+                )
+                continue
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            numbers.append(number)
+            lines.append(raw.rstrip(b"\n").removesuffix(b"\r").decode("utf-8"))
+            if len(lines) >= batch:
+                flush()
+    if lines:
+        flush()
 
 
 # -- Parquet --------------------------------------------------------------------------------
 def _stage_parquet(engine: Engine, path: Path) -> None:
     try:
-        names = [r[0] for r in engine.rows("describe select * from read_parquet(?)", [str(path)])]
-    except Exception:
+        described = engine.rows("describe select * from read_parquet(?)", [str(path)])
+        names = [r[0] for r in described]
+        # nested values (structs, lists, maps) become JSON text, as in JSON Lines
+        cols = ", ".join(
+            f"{_parquet_text(quote_ident(n), str(t))} as {quote_ident(alias)}"
+            for (n, t, *_), alias in zip(described, _unique_headers(names), strict=True)
+        )
+        engine.execute(
+            f"create temp table {STAGE} as select {cols}, "
+            f"(row_number() over ()) + 1 as _row from read_parquet(?)",
+            [str(path)],
+        )
+    except EngineError as exc:
         raise DataError(
-            "not a readable Parquet file", location=Location(str(path)), hint="export it again"
+            f"not a readable Parquet file ({_duckdb_reason(exc)})",
+            location=Location(str(path)),
+            hint="export it again",
         ) from None
-    cols = ", ".join(f"cast({quote_ident(n)} as varchar) as {quote_ident(n)}" for n in names)
-    engine.execute(
-        f"create temp table {STAGE} as select {cols}, "
-        f"(row_number() over ()) + 1 as _row from read_parquet(?)",
-        [str(path)],
-    )
+
+
+def _parquet_text(column: str, sql_type: str) -> str:
+    nested = sql_type.endswith("]") or sql_type.startswith(("STRUCT", "MAP", "UNION"))
+    return f"to_json({column})::varchar" if nested else f"cast({column} as varchar)"
 
 
 # -- Excel and SQL: rows arrive in Python, handed over as Arrow ------------------------------
@@ -252,6 +461,8 @@ def _cell_text(value: Any) -> str | None:
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dict | list):  # json / jsonb / array columns of a database
+        return json.dumps(value, ensure_ascii=False, default=str)
     text = str(value)
     return text if text.strip() else None
 
@@ -288,22 +499,33 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> pa.Table:
                 hint=f"sheets: {', '.join(names)}",
             )
         rows = ws.iter_rows(values_only=True)
-        header: list[str] | None = None
+        header_texts: list[str | None] | None = None
         data: list[list[str | None]] = []
         numbers: list[int] = []
         for index, row in enumerate(rows, start=1):
             texts = [_cell_text(v) for v in row]
-            if header is None:
+            if header_texts is None:
                 if any(texts):
-                    header = _unique_headers(texts)
+                    header_texts = texts
                 continue
             if any(texts):
                 data.append(texts)
                 numbers.append(index)
+    except DataError:
+        raise
+    except Exception as exc:  # a damaged sheet, a chart sheet, ...
+        raise DataError(
+            f"cannot read the sheet ({exc.__class__.__name__}: {exc})",
+            location=Location(str(path)),
+            hint="open it in Excel and save as .xlsx",
+        ) from None
     finally:
         book.close()
-    if header is None:
+    if header_texts is None:
         raise DataError("the sheet is empty", location=Location(str(path)))
+    # values right of the last header cell are kept, in columns named after their position
+    width = max([len(header_texts)] + [max(i for i, t in enumerate(r) if t) + 1 for r in data])
+    header = _unique_headers(header_texts + [None] * (width - len(header_texts)))
     columns = {
         name: pa.array([r[i] if i < len(r) else None for r in data], pa.string())
         for i, name in enumerate(header)
@@ -312,16 +534,18 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> pa.Table:
     return pa.table(columns)
 
 
-def _unique_headers(texts: list[str | None]) -> list[str]:
-    seen: dict[str, int] = {}
+def _unique_headers(texts: Sequence[str | None]) -> list[str]:
+    """Column names for a header: blanks become ``columnN``; a repeated name (compared ignoring
+    case, as SQL does) gets ``_1``, ``_2``...; ``_row`` is taken by the row number."""
+    taken = {"_row"}
     out = []
     for i, t in enumerate(texts):
-        name = (t or f"column{i + 1}").strip()
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}_{seen[name]}"
-        else:
-            seen[name] = 0
+        base = (t or "").strip() or f"column{i + 1}"
+        name, n = base, 0
+        while name.lower() in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name.lower())
         out.append(name)
     return out
 
@@ -331,6 +555,7 @@ def _read_sql(source: SourceConfig) -> pa.Table:
     from sqlalchemy.exc import SQLAlchemyError
 
     assert source.url and source.query
+    sa = None
     try:
         sa = create_engine(source.url)
         with sa.connect() as con:
@@ -340,13 +565,16 @@ def _read_sql(source: SourceConfig) -> pa.Table:
             for row in result:
                 for i, value in enumerate(row):
                     chunks[i].append(_cell_text(value))
-        sa.dispose()
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ImportError) as exc:
+        # ImportError: the URL names a database whose driver is not installed
         raise DataError(
             f"the query failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
             location=Location(f"source {source.name}"),
-            hint="check the source's url and query",
+            hint="check the source's url and query (and that its database driver is installed)",
         ) from None
+    finally:
+        if sa is not None:
+            sa.dispose()
     n = len(chunks[0]) if chunks else 0
     columns = {h: pa.array(c, pa.string()) for h, c in zip(header, chunks, strict=True)}
     columns["_row"] = pa.array(range(1, n + 1), pa.int64())
