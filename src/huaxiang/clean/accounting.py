@@ -47,10 +47,12 @@ class Ledger:
         if not rules:
             return
         table = rules[0].table
-        q = dict(engine.rows(
-            f"select _quarantine_rule, count(*) from {checked} "
-            "where _quarantine_rule is not null group by 1"
-        ))
+        q = dict(
+            engine.rows(
+                f"select _quarantine_rule, count(*) from {checked} "
+                "where _quarantine_rule is not null group by 1"
+            )
+        )
         others = [r for r in rules if r.action != "quarantine"]
         counts = dict(q)
         if others:
@@ -64,15 +66,29 @@ class Ledger:
             n = int(counts.get(r.name, 0))
             examples = []
             if n:
-                where = (f"_quarantine_rule = '{r.name}'" if r.action == "quarantine"
-                         else f"({r.condition}) and _quarantine_rule is null")
+                where = (
+                    f"_quarantine_rule = '{r.name}'"
+                    if r.action == "quarantine"
+                    else f"({r.condition}) and _quarantine_rule is null"
+                )
                 examples = self._examples(engine, checked, table, r.column, where)
-            self.add(RuleCount(table, r.name, r.column, _action_word(r.action), n, r.reason,
-                               r.finding, examples))
+            self.add(
+                RuleCount(
+                    table,
+                    r.name,
+                    r.column,
+                    _action_word(r.action),
+                    n,
+                    r.reason,
+                    r.finding,
+                    examples,
+                )
+            )
 
     @staticmethod
-    def _examples(engine: Engine, checked: str, table: str, column: str | None,
-                  where: str) -> list[dict[str, Any]]:
+    def _examples(
+        engine: Engine, checked: str, table: str, column: str | None, where: str
+    ) -> list[dict[str, Any]]:
         keys = engine.rows(
             f"select _load_id, _row, _source from {checked} where {where} "
             f"order by _load_id, _row limit {EXAMPLES}"
@@ -83,7 +99,8 @@ class Ledger:
             if column and column in TABLES[table].by_name:
                 value = engine.scalar(
                     f"select {quote_ident(column)} from {raw_table(table)} "
-                    "where _load_id = ? and _row = ?", [load_id, row]
+                    "where _load_id = ? and _row = ?",
+                    [load_id, row],
                 )
                 example["value"] = mask_value(column, value)
             out.append(example)
@@ -91,8 +108,16 @@ class Ledger:
 
     def fill(self, table: str, column: str, strategy: str, n: int, value: str) -> None:
         shown = "<masked>" if column in PII_FIELDS else value.strip("'")
-        self.add(RuleCount(table, f"fill_{column}", column, "filled", n,
-                           f"missing {column} filled with {strategy} ({shown})"))
+        self.add(
+            RuleCount(
+                table,
+                f"fill_{column}",
+                column,
+                "filled",
+                n,
+                f"missing {column} filled with {strategy} ({shown})",
+            )
+        )
 
     def completeness_before(self, engine: Engine, table: str, typed: str) -> None:
         """Share of rows with a readable value per field, before cleaning."""
@@ -115,5 +140,9 @@ class Ledger:
 
 
 def _action_word(action: str) -> str:
-    return {"quarantine": "quarantined", "clear": "cleared", "cap": "capped",
-            "flag": "flagged"}.get(action, action)
+    return {
+        "quarantine": "quarantined",
+        "clear": "cleared",
+        "cap": "capped",
+        "flag": "flagged",
+    }.get(action, action)

@@ -24,8 +24,15 @@ def survivorship_order(config: WorkspaceConfig) -> str:
     return latest
 
 
-def _collapse(engine: Engine, table: str, relation: str, partition: str, order: str,
-              candidates: str, reason: str) -> int:
+def _collapse(
+    engine: Engine,
+    table: str,
+    relation: str,
+    partition: str,
+    order: str,
+    candidates: str,
+    reason: str,
+) -> int:
     """Delete all but the first row of each duplicate group, in place; record the merges.
 
     Only rows in ``candidates`` (a query of ``_load_id, _row`` that is cheap to compute and
@@ -64,12 +71,16 @@ def exact(engine: Engine, table: str, relation: str, ledger: Ledger) -> None:
         f"count(*) over (partition by hash({partition})) as n from {relation}) where n > 1"
     )
     n = _collapse(engine, table, relation, partition, FIRST_SEEN, candidates, "exact_duplicate")
-    ledger.add(RuleCount(table, "exact_duplicate", None, "merged", n,
-                         "the same record appears more than once"))
+    ledger.add(
+        RuleCount(
+            table, "exact_duplicate", None, "merged", n, "the same record appears more than once"
+        )
+    )
 
 
-def by_key(engine: Engine, config: WorkspaceConfig, table: str, relation: str,
-           ledger: Ledger) -> None:
+def by_key(
+    engine: Engine, config: WorkspaceConfig, table: str, relation: str, ledger: Ledger
+) -> None:
     key = TABLES[table].natural_key
     if not key:
         return
@@ -79,9 +90,25 @@ def by_key(engine: Engine, config: WorkspaceConfig, table: str, relation: str,
         f"select _load_id, _row from (select _load_id, _row, count(*) over (partition by "
         f"{partition}) as n from {relation} where {not_null}) where n > 1"
     )
-    n = _collapse(engine, table, relation, partition, survivorship_order(config), candidates,
-                  f"duplicate_{'_'.join(key)}")
-    rule = "latest version" if config.cleaning.dedupe.survivorship == "latest" else \
-        "source priority"
-    ledger.add(RuleCount(table, f"duplicate_{'_'.join(key)}", key[0], "merged", n,
-                         f"several records share {', '.join(key)}; the {rule} survives"))
+    n = _collapse(
+        engine,
+        table,
+        relation,
+        partition,
+        survivorship_order(config),
+        candidates,
+        f"duplicate_{'_'.join(key)}",
+    )
+    rule = (
+        "latest version" if config.cleaning.dedupe.survivorship == "latest" else "source priority"
+    )
+    ledger.add(
+        RuleCount(
+            table,
+            f"duplicate_{'_'.join(key)}",
+            key[0],
+            "merged",
+            n,
+            f"several records share {', '.join(key)}; the {rule} survives",
+        )
+    )

@@ -60,9 +60,7 @@ def build_typed(engine: Engine, config: WorkspaceConfig, table: str) -> str:
         else:
             tmp = quote_ident(f"__t_{f.name}")
             typed.append(f"{expr} as {tmp}")
-            finals.append(
-                f"{tmp} as {col}, ({col} is not null and {tmp} is null) as _bad_{f.name}"
-            )
+            finals.append(f"{tmp} as {col}, ({col} is not null and {tmp} is null) as _bad_{f.name}")
     # nested projections, not one: each level refers to the one below by column name, so no
     # expression is repeated textually (the binder slows down sharply on repeated
     # sub-expressions) and nothing is materialised in between
@@ -122,12 +120,15 @@ def check(engine: Engine, config: WorkspaceConfig, table: str, typed: str, ledge
     fixes = [r for r in rules if r.action in ("clear", "cap")]
     q_case = (
         "case " + " ".join(f"when {r.condition} then {_str(r.name)}" for r in quarantine) + " end"
-        if quarantine else "null::varchar"
+        if quarantine
+        else "null::varchar"
     )
     f_list = (
-        "list_filter([" + ", ".join(f"case when {r.condition} then {_str(r.name)} end"
-                                     for r in flags) + "], lambda x: x is not null)"
-        if flags else "[]::varchar[]"
+        "list_filter(["
+        + ", ".join(f"case when {r.condition} then {_str(r.name)} end" for r in flags)
+        + "], lambda x: x is not null)"
+        if flags
+        else "[]::varchar[]"
     )
     checked = f"accepted_{table}"
     engine.execute(
@@ -160,8 +161,7 @@ def _quarantine(engine: Engine, table: str, checked: str, rules: list[Rule]) -> 
     if not rules:
         return
     engine.execute(
-        "create or replace temp table rule_meta (rule varchar, column_name varchar, "
-        "reason varchar)"
+        "create or replace temp table rule_meta (rule varchar, column_name varchar, reason varchar)"
     )
     for r in rules:
         engine.execute("insert into rule_meta values (?, ?, ?)", [r.name, r.column, r.reason])
@@ -174,8 +174,9 @@ def _quarantine(engine: Engine, table: str, checked: str, rules: list[Rule]) -> 
     )
 
 
-def fill_missing(engine: Engine, config: WorkspaceConfig, table: str, accepted: str,
-                 ledger: Ledger) -> None:
+def fill_missing(
+    engine: Engine, config: WorkspaceConfig, table: str, accepted: str, ledger: Ledger
+) -> None:
     """Step 3: missing-value strategies from the configuration, applied in place."""
     spec = TABLES[table]
     for rule in (m for m in config.cleaning.missing if m.table == table):

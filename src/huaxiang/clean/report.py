@@ -31,6 +31,19 @@ def render_html(data: dict[str, Any], locale: str) -> str:
     text = resources.files("huaxiang.clean").joinpath("templates/quality.html").read_text("utf-8")
     zh = locale == "zh-CN"
 
+    actions_zh = {
+        "quarantined": "隔离",
+        "cleared": "清空",
+        "capped": "截断",
+        "flagged": "标记",
+        "merged": "合并",
+        "filled": "填充",
+        "ignored for matching": "不参与匹配",
+    }
+
+    def action(value: str) -> str:
+        return actions_zh.get(value, value) if zh else value
+
     def pct(value: float | None) -> str:
         return "-" if value is None else f"{value:.1%}"
 
@@ -39,6 +52,7 @@ def render_html(data: dict[str, Any], locale: str) -> str:
         zh=zh,
         t=lambda zh_text, en_text: zh_text if zh else en_text,
         pct=pct,
+        action=action,
         quiet_rules=sorted({r["rule"] for r in data["rules"] if not r["count"]}),
     )
 

@@ -48,7 +48,10 @@ def builtin_rules(table: str, timezone: str = "Asia/Shanghai") -> list[Rule]:
         ids = ("customer_id", "phone", "email", "credit_code", "union_id")
         rules.append(
             Rule(
-                "no_identifier", table, None, "quarantine",
+                "no_identifier",
+                table,
+                None,
+                "quarantine",
                 " and ".join(f"{quote_ident(i)} is null" for i in ids),
                 "no customer id, phone, email, credit code or union id: cannot identify",
             )
@@ -59,16 +62,23 @@ def builtin_rules(table: str, timezone: str = "Asia/Shanghai") -> list[Rule]:
         if f.required and table != "customers":
             rules.append(
                 Rule(
-                    f"missing_{f.name}", table, f.name, "quarantine",
-                    f"{col} is null and not {bad}", f"required field {f.name} is empty",
+                    f"missing_{f.name}",
+                    table,
+                    f.name,
+                    "quarantine",
+                    f"{col} is null and not {bad}",
+                    f"required field {f.name} is empty",
                 )
             )
-        if f.type != "string" or f.name in ("phone", "email", "credit_code", "id_number",
-                                             "gender"):
+        if f.type != "string" or f.name in ("phone", "email", "credit_code", "id_number", "gender"):
             action = "quarantine" if f.required and table != "customers" else "clear"
             rules.append(
                 Rule(
-                    f"unreadable_{f.name}", table, f.name, action, bad,
+                    f"unreadable_{f.name}",
+                    table,
+                    f.name,
+                    action,
+                    bad,
                     f"{f.name} cannot be read as {_type_word(f.name, f.type)}",
                 )
             )
@@ -76,7 +86,10 @@ def builtin_rules(table: str, timezone: str = "Asia/Shanghai") -> list[Rule]:
             action = "quarantine" if f.name == spec.time_field and f.required else "clear"
             rules.append(
                 Rule(
-                    f"future_{f.name}", table, f.name, action,
+                    f"future_{f.name}",
+                    table,
+                    f.name,
+                    action,
                     f"{col} > {now}::{'date' if f.type == 'date' else 'timestamp'}",
                     f"{f.name} lies in the future",
                 )
@@ -91,18 +104,32 @@ def _type_word(name: str, type_: str) -> str:
         "credit_code": "a unified social credit code",
         "id_number": "an ID number",
         "gender": "a gender",
-    }.get(name, {"timestamp": "a date/time", "date": "a date", "integer": "an integer",
-                 "decimal": "a number", "boolean": "yes/no", "json": "JSON"}.get(type_, type_))
+    }.get(
+        name,
+        {
+            "timestamp": "a date/time",
+            "date": "a date",
+            "integer": "an integer",
+            "decimal": "a number",
+            "boolean": "yes/no",
+            "json": "JSON",
+        }.get(type_, type_),
+    )
 
 
 def default_outlier_rules() -> list[OutlierRule]:
     """The defaults written into a new workspace (users edit them in huaxiang.yaml)."""
     return [
-        OutlierRule(table="customers", field="age", rule="bounds", min=0, max=120,
-                    action="clear"),
+        OutlierRule(table="customers", field="age", rule="bounds", min=0, max=120, action="clear"),
         OutlierRule(table="orders", field="amount", rule="bounds", min=0, action="quarantine"),
-        OutlierRule(table="orders", field="amount", rule="bounds", above_mean_ratio=3,
-                    action="flag", finding="high_net_worth_candidate"),
+        OutlierRule(
+            table="orders",
+            field="amount",
+            rule="bounds",
+            above_mean_ratio=3,
+            action="flag",
+            finding="high_net_worth_candidate",
+        ),
     ]
 
 
@@ -155,7 +182,14 @@ def resolve_statistics(engine: Engine, relation: str, rules: list[Rule]) -> list
                 hi = o.above_mean_ratio * mean
                 what = f"above {o.above_mean_ratio:g} x the mean {mean:,.2f}"
         condition = _bounds_condition(col, lo, hi)
-        bounds = f"[{'' if lo is None else f'{lo:,.2f}'}, {'' if hi is None else f'{hi:,.2f}'}]"
+        if lo is not None and hi is not None:
+            bounds = f"(allowed {lo:,.2f} to {hi:,.2f})"
+        elif lo is not None:
+            bounds = f"(allowed >= {lo:,.2f})"
+        elif hi is not None:
+            bounds = f"(allowed <= {hi:,.2f})"
+        else:
+            bounds = ""
         cap = None
         if o.action == "cap":
             cap = col
@@ -167,8 +201,13 @@ def resolve_statistics(engine: Engine, relation: str, rules: list[Rule]) -> list
             if field is not None:  # clamping an integer to 120.0 must not turn it into a decimal
                 cap = f"cast({cap} as {SQL_TYPES[field.type]})"
         out.append(
-            replace(rule, condition=condition, cap=cap, reason=f"{o.field} {what} {bounds}",
-                    pending=None)
+            replace(
+                rule,
+                condition=condition,
+                cap=cap,
+                reason=f"{o.field} {what} {bounds}".strip(),
+                pending=None,
+            )
         )
     return out
 

@@ -32,8 +32,10 @@ class CleanResult:
 
     @property
     def balanced(self) -> bool:
-        return all(t["read"] == t["accepted"] + t["quarantined"] + t["merged"]
-                   for t in self.tables.values())
+        return all(
+            t["read"] == t["accepted"] + t["quarantined"] + t["merged"]
+            for t in self.tables.values()
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,8 +50,9 @@ class CleanResult:
 
 
 def _finish_columns(engine: Engine, relation: str) -> str:
-    keep = [c for c in engine.columns(relation)
-            if c not in _WORK_COLUMNS and not c.startswith("_bad_")]
+    keep = [
+        c for c in engine.columns(relation) if c not in _WORK_COLUMNS and not c.startswith("_bad_")
+    ]
     return ", ".join(f'"{c}"' for c in keep)
 
 
@@ -100,12 +103,16 @@ def _finish_table(engine: Engine, table: str, accepted: str, ledger: Ledger) -> 
     has_map = engine.table_exists("identity_map") and engine.table_exists("customers")
     # identity_map remembers identifiers of customers that are gone (for stable ids if they
     # come back); only golden ids that exist in this run's customers are links
-    join = ("left join (select i.value, i.golden_id from identity_map i "
-            "semi join customers c on c.customer_id = i.golden_id "
-            "where i.kind = 'customer_id') m on m.value = a.customer_id"
-            if has_map else "left join (select null::varchar as golden_id) m on false")
-    keep = ", ".join(f"a.{c}" for c in columns.split(", ")
-                     if c not in ('"customer_id"', '"_flags"'))
+    join = (
+        "left join (select i.value, i.golden_id from identity_map i "
+        "semi join customers c on c.customer_id = i.golden_id "
+        "where i.kind = 'customer_id') m on m.value = a.customer_id"
+        if has_map
+        else "left join (select null::varchar as golden_id) m on false"
+    )
+    keep = ", ".join(
+        f"a.{c}" for c in columns.split(", ") if c not in ('"customer_id"', '"_flags"')
+    )
     engine.execute(
         f"create or replace table {table} as select {keep}, "
         f"m.golden_id as customer_id, a.customer_id as source_customer_id, "
@@ -114,8 +121,16 @@ def _finish_table(engine: Engine, table: str, accepted: str, ledger: Ledger) -> 
         f"from {accepted} a {join}"
     )
     unknown = engine.count(table, "source_customer_id is not null and customer_id is null")
-    ledger.add(RuleCount(table, "unknown_customer", "customer_id", "flagged", unknown,
-                         "customer id not found among the customers (row kept, not linked)"))
+    ledger.add(
+        RuleCount(
+            table,
+            "unknown_customer",
+            "customer_id",
+            "flagged",
+            unknown,
+            "customer id not found among the customers (row kept, not linked)",
+        )
+    )
 
 
 def account_loads(engine: Engine) -> dict[str, dict[str, int]]:

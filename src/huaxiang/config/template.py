@@ -58,8 +58,12 @@ def render(name: str, locale: str, sources: list[dict[str, Any]] | None = None) 
 
 
 def _scalar(value: Any) -> str:
-    return yaml.safe_dump(value, allow_unicode=True, default_flow_style=True).strip() \
-        .removesuffix("...").strip()
+    return (
+        yaml.safe_dump(value, allow_unicode=True, default_flow_style=True)
+        .strip()
+        .removesuffix("...")
+        .strip()
+    )
 
 
 def source_block(source: dict[str, Any]) -> str:
@@ -88,12 +92,12 @@ def add_source(path: Path, source: dict[str, Any]) -> None:
     if match:
         m = match[-1]
         line = (m.group(0).replace("[]", "", 1) if m.group(1) else m.group(0)).rstrip()
-        tail = text[m.end():]
+        tail = text[m.end() :]
         after = re.search(r"^[^\s#-]", tail, re.MULTILINE)  # the next top-level key, if any
         body = tail[: after.start()] if after else tail
-        rest = tail[after.start():] if after else ""
+        rest = tail[after.start() :] if after else ""
         kept = body.rstrip("\n")
-        gap = body[len(kept):] if rest else "\n"
+        gap = body[len(kept) :] if rest else "\n"
         item = re.search(r"^([ \t]*)- ", body, re.MULTILINE)  # follow the existing indentation
         indent = item.group(1) if item else "  "
         block = "\n".join(indent + ln[2:] for ln in source_block(source).splitlines())

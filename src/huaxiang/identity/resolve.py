@@ -50,16 +50,23 @@ def resolve(
     # best record version first: the latest update, or under source_priority the preferred
     # source first and the latest update within it
     latest = f"updated_at desc nulls last, {survivorship_order(config)}"
-    order = (f"_priority, {latest}" if config.cleaning.dedupe.survivorship == "source_priority"
-             else latest)
+    order = (
+        f"_priority, {latest}"
+        if config.cleaning.dedupe.survivorship == "source_priority"
+        else latest
+    )
     engine.execute(
         f"create or replace temp table id_records as select row_number() over "
         f"(order by _priority, _loaded_at, _load_id, _row) as rec, * from {accepted}"
     )
-    union = " union all ".join(
-        f"select rec, '{k}' as kind, {quote_ident(k)}::varchar as value from id_records "
-        f"where {quote_ident(k)} is not null" for k in keys
-    ) or "select null::bigint as rec, null::varchar as kind, null::varchar as value where false"
+    union = (
+        " union all ".join(
+            f"select rec, '{k}' as kind, {quote_ident(k)}::varchar as value from id_records "
+            f"where {quote_ident(k)} is not null"
+            for k in keys
+        )
+        or "select null::bigint as rec, null::varchar as kind, null::varchar as value where false"
+    )
     engine.execute(f"create or replace temp table id_keys_all as {union}")
     trusted = ", ".join(f"'{k}'" for k in TRUSTED)
     engine.execute(
@@ -68,9 +75,17 @@ def resolve(
     )
     shared = engine.count("id_shared")
     if shared:
-        ledger.add(RuleCount("customers", "shared_identifier", None, "ignored for matching",
-                             shared, f"a phone / email / union id used by more than "
-                                     f"{MAX_SHARED} records is not used to merge them"))
+        ledger.add(
+            RuleCount(
+                "customers",
+                "shared_identifier",
+                None,
+                "ignored for matching",
+                shared,
+                f"a phone / email / union id used by more than "
+                f"{MAX_SHARED} records is not used to merge them",
+            )
+        )
     engine.execute(
         "create or replace temp table id_keys as select k.* from id_keys_all k "
         "anti join id_shared s using (kind, value)"
@@ -83,17 +98,25 @@ def resolve(
         "(select rec, golden_id, count(*) over (partition by golden_id) as n from id_golden)"
     )[0]
     records, customers, largest = int(stats[0]), int(stats[1]), int(stats[2] or 0)
-    ledger.add(RuleCount("customers", "identity_merge", None, "merged", records - customers,
-                         "records sharing an identifier became one customer"))
+    ledger.add(
+        RuleCount(
+            "customers",
+            "identity_merge",
+            None,
+            "merged",
+            records - customers,
+            "records sharing an identifier became one customer",
+        )
+    )
     for t in ("id_records", "id_keys_all", "id_keys", "id_shared", "id_labels"):
         engine.execute(f"drop table if exists {t}")
-    return IdentityStats(records, customers, records - customers, largest, rounds, shared,
-                         new_ids)
+    return IdentityStats(records, customers, records - customers, largest, rounds, shared, new_ids)
 
 
 def _propagate(engine: Engine) -> int:
-    engine.execute("create or replace temp table id_labels as select rec, rec as label "
-                   "from id_records")
+    engine.execute(
+        "create or replace temp table id_labels as select rec, rec as label from id_records"
+    )
     for rounds in range(1, MAX_ROUNDS + 1):
         engine.execute(
             "create or replace temp table id_next as "
@@ -165,11 +188,15 @@ def _build_customers(engine: Engine, order: str) -> None:
         "k.kind) as matched_on from id_keys k join (select kind, value from id_keys group by all "
         "having count(distinct rec) > 1) s using (kind, value) group by k.rec"
     )
-    fields = [f for f in engine.columns("id_ranked") if not f.startswith("_")
-              and f not in ("rec", "golden_id", "customer_id", "attributes")]
+    fields = [
+        f
+        for f in engine.columns("id_ranked")
+        if not f.startswith("_") and f not in ("rec", "golden_id", "customer_id", "attributes")
+    ]
     survivors = ", ".join(
         f"arg_min({quote_ident(f)}, _ord) filter (where {quote_ident(f)} is not null) "
-        f"as {quote_ident(f)}" for f in fields
+        f"as {quote_ident(f)}"
+        for f in fields
     )
     engine.execute(
         "create or replace table customers as select golden_id as customer_id, "

@@ -299,13 +299,17 @@ def _number_rows(engine: Engine, columns: list[str], blanks: Sequence[int]) -> N
     cols = "".join(
         f"acc.{quote_ident(c)} as {quote_ident(n)}, " for c, n in zip(current, names, strict=True)
     )
+    # the stage was just created from the reader, so rowid is the read order 0..n-1; the
+    # count of skipped positions below each record comes from an ASOF join (sort-merge)
+    # because gap = pos - rank never decreases
     engine.execute(
         f"create or replace temp table {STAGE} as "
-        f"with acc as (select *, row_number() over (order by rowid) as {k} from {STAGE}), "
+        f"with acc as (select *, rowid + 1 as {k} from {STAGE}), "
         f"skipped as (select _row from {REJECTS} union select unnest(?::bigint[])), "
-        f"rj as (select _row - 1 as pos, row_number() over (order by _row) as rnk from skipped) "
-        f"select {cols}acc.{k} + 1 + (select count(*) from rj where rj.pos - rj.rnk < acc.{k}) "
-        f"as _row from acc order by acc.{k}",
+        f"rj as (select _row - 1 as pos, row_number() over (order by _row) as rnk from skipped), "
+        f"rjg as (select pos - rnk as gap, max(rnk) as rnk from rj group by all) "
+        f"select {cols}acc.{k} + 1 + coalesce(rjg.rnk, 0) as _row "
+        f"from acc asof left join rjg on acc.{k} > rjg.gap",
         [list(blanks)],
     )
 
@@ -446,8 +450,11 @@ def _read_lines(engine: Engine, path: Path, table: str, block: int = 1 << 24) ->
         number += 1
         engine.execute(
             f"insert into {REJECTS} values (?, null, ?, ?)",
-            [number, f"line longer than {MAX_LINE:,} bytes",
-             head[:10_000].decode("utf-8", errors="replace")],
+            [
+                number,
+                f"line longer than {MAX_LINE:,} bytes",
+                head[:10_000].decode("utf-8", errors="replace"),
+            ],
         )
 
     with path.open("rb") as fh:

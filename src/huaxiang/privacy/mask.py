@@ -68,8 +68,9 @@ def mask_value(field: str, value: Any, *, reveal: bool = False) -> Any:
     return _BY_FIELD[field](str(value))
 
 
-def mask_record(record: dict[str, Any], pii: frozenset[str] | set[str] = PII_FIELDS,
-                *, reveal: bool = False) -> dict[str, Any]:
+def mask_record(
+    record: dict[str, Any], pii: frozenset[str] | set[str] = PII_FIELDS, *, reveal: bool = False
+) -> dict[str, Any]:
     if reveal:
         return dict(record)
     out = {}
@@ -83,10 +84,14 @@ def mask_record(record: dict[str, Any], pii: frozenset[str] | set[str] = PII_FIE
 
 def phone_mask_sql(expr: str) -> str:
     """SQL: the phone's digits 4-8 from the end replaced by ****."""
-    return f"case when {expr} is null then null when length({expr}) >= 8 then " \
-           f"left({expr}, length({expr}) - 8) || '****' || right({expr}, 4) else '****' end"
+    return (
+        f"case when {expr} is null then null when length({expr}) >= 8 then "
+        f"left({expr}, length({expr}) - 8) || '****' || right({expr}, 4) else '****' end"
+    )
 
 
 def name_mask_sql(expr: str) -> str:
-    return f"case when {expr} is null then null else left({expr}, 1) || " \
-           f"repeat('*', greatest(length({expr}) - 1, 1)) end"
+    return (
+        f"case when {expr} is null then null else left({expr}, 1) || "
+        f"repeat('*', greatest(length({expr}) - 1, 1)) end"
+    )
