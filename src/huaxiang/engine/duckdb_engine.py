@@ -34,6 +34,9 @@ def check_ident(name: str) -> str:
     return name
 
 
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
 class Engine:
     dialect = "duckdb"
 
@@ -44,8 +47,8 @@ class Engine:
         config: dict[str, Any] = {}
         if threads:
             config["threads"] = threads
-        if memory_limit:
-            config["memory_limit"] = memory_limit
+        # bounded by default so that large builds spill to disk instead of growing the process
+        config["memory_limit"] = memory_limit or DEFAULT_MEMORY_LIMIT
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -119,6 +122,16 @@ class Engine:
                 [name],
             )
         ]
+
+    def drop(self, name: str) -> None:
+        """Drop a table or a view of this name, whichever it is (no error if neither)."""
+        kinds = self.rows(
+            "select 'view' from duckdb_views() where view_name = ? and not internal "
+            "union all select 'table' from duckdb_tables() where table_name = ?",
+            [name, name],
+        )
+        for (kind,) in kinds:
+            self.execute(f"drop {kind} if exists {quote_ident(name)}")
 
     def count(self, name: str, where: str = "true") -> int:
         return int(self.scalar(f"select count(*) from {quote_ident(name)} where {where}"))

@@ -180,8 +180,9 @@ def _build_customers(engine: Engine, order: str) -> None:
     """Golden records (survivorship per field), the audit of links, and the merges."""
     engine.execute(
         "create or replace temp table id_ranked as select r.*, g.golden_id, "
-        f"row_number() over (partition by g.golden_id order by {order}) as _ord "
-        f"from id_records r join id_golden g using (rec)"
+        f"row_number() over w as _ord, count(*) over (partition by g.golden_id) as _size "
+        f"from id_records r join id_golden g using (rec) "
+        f"window w as (partition by g.golden_id order by {order})"
     )
     engine.execute(
         "create or replace temp table id_matched as select k.rec, list(distinct k.kind order by "
@@ -193,6 +194,8 @@ def _build_customers(engine: Engine, order: str) -> None:
         for f in engine.columns("id_ranked")
         if not f.startswith("_") and f not in ("rec", "golden_id", "customer_id", "attributes")
     ]
+    # most customers have one record: copy those, aggregate only the merged groups
+    single = ", ".join(quote_ident(f) for f in fields)
     survivors = ", ".join(
         f"arg_min({quote_ident(f)}, _ord) filter (where {quote_ident(f)} is not null) "
         f"as {quote_ident(f)}"
@@ -207,7 +210,12 @@ def _build_customers(engine: Engine, order: str) -> None:
         "list_distinct(flatten(list(_flags))) as _flags, "
         "arg_min(_source, _ord) as _source, arg_min(_load_id, _ord) as _load_id, "
         "arg_min(_row, _ord) as _row "
-        "from id_ranked group by golden_id order by golden_id"
+        "from id_ranked where _size > 1 group by golden_id "
+        f"union all by name select golden_id as customer_id, {single}, attributes, "
+        "case when customer_id is null then [] else [customer_id] end as source_customer_ids, "
+        "[_source] as sources, 1::bigint as record_count, list_distinct(_flags) as _flags, "
+        "_source, _load_id, _row from id_ranked where _size = 1 "
+        "order by customer_id"
     )
     engine.execute(
         "create or replace table identity_links as select r.golden_id, r._source, r._load_id, "

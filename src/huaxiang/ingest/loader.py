@@ -21,7 +21,7 @@ from huaxiang.engine.duckdb_engine import Engine, quote_ident
 from huaxiang.errors import DataError, Location
 from huaxiang.ingest.encoding import file_sha256
 from huaxiang.ingest.mapping import ColumnMapping, match_columns
-from huaxiang.ingest.readers import REJECTS, STAGE, Staged, stage
+from huaxiang.ingest.readers import REJECTS, STAGE, STAGE_READ, Staged, stage
 from huaxiang.schema import TABLES
 from huaxiang.warehouse import ensure_layout, raw_table
 
@@ -274,7 +274,9 @@ def _missing_fields_error(
 
 
 def _drop_stage(engine: Engine) -> None:
-    engine.execute(f"drop table if exists {STAGE}")
+    engine.drop(STAGE)
+    engine.drop(STAGE_READ)
+    engine.execute("drop table if exists stage_gaps")
     engine.execute(f"drop table if exists {REJECTS}")
 
 

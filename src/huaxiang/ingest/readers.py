@@ -26,6 +26,7 @@ from huaxiang.errors import DataError, EngineError, Location
 from huaxiang.ingest.encoding import CHUNK, detect_encoding, transcode_to_utf8
 
 STAGE = "stage"
+STAGE_READ = "stage_read"  # the rows as read, under the numbering view `stage`
 REJECTS = "stage_rejects"
 MAX_LINE = 4_000_000  # bytes; longer lines are rejected, not read
 HEADER_LIMIT = 1 << 20  # characters of the header line read in Python
@@ -77,7 +78,8 @@ def stage(engine: Engine, source: SourceConfig, path: Path | None) -> Staged:
         f"create temp table {REJECTS} (_row bigint, column_name varchar, reason varchar, "
         "raw varchar)"
     )
-    engine.execute(f"drop table if exists {STAGE}")
+    engine.drop(STAGE)
+    engine.drop(STAGE_READ)
     if fmt == "sql":
         encoding = None
         _stage_arrow(engine, _read_sql(source))
@@ -171,7 +173,7 @@ def _stage_csv(engine: Engine, path: Path, source: SourceConfig, *, tab: bool) -
 def _read_csv(engine: Engine, path: Path, delim: str, options: str) -> None:
     engine.execute("drop table if exists reject_errors")
     engine.execute("drop table if exists reject_scans")
-    engine.execute(f"drop table if exists {STAGE}")
+    engine.drop(STAGE)
     engine.execute(
         f"create temp table {STAGE} as select * from read_csv(?, {options})", [str(path), delim]
     )
@@ -302,15 +304,23 @@ def _number_rows(engine: Engine, columns: list[str], blanks: Sequence[int]) -> N
     # the stage was just created from the reader, so rowid is the read order 0..n-1; the
     # count of skipped positions below each record comes from an ASOF join (sort-merge)
     # because gap = pos - rank never decreases
+    # `stage` becomes a view over the rows as read: the numbering is computed once, while
+    # the load copies the rows into the raw table, instead of in a copy of its own
+    engine.drop(STAGE_READ)
+    engine.execute(f"alter table {STAGE} rename to {STAGE_READ}")
+    # the few skipped positions, grouped by gap (a view cannot take parameters)
     engine.execute(
-        f"create or replace temp table {STAGE} as "
-        f"with acc as (select *, rowid + 1 as {k} from {STAGE}), "
-        f"skipped as (select _row from {REJECTS} union select unnest(?::bigint[])), "
-        f"rj as (select _row - 1 as pos, row_number() over (order by _row) as rnk from skipped), "
-        f"rjg as (select pos - rnk as gap, max(rnk) as rnk from rj group by all) "
-        f"select {cols}acc.{k} + 1 + coalesce(rjg.rnk, 0) as _row "
-        f"from acc asof left join rjg on acc.{k} > rjg.gap",
+        "create or replace temp table stage_gaps as "
+        f"with skipped as (select _row from {REJECTS} union select unnest(?::bigint[])), "
+        f"rj as (select _row - 1 as pos, row_number() over (order by _row) as rnk from skipped) "
+        f"select pos - rnk as gap, max(rnk) as rnk from rj group by all",
         [list(blanks)],
+    )
+    engine.execute(
+        f"create temp view {STAGE} as "
+        f"with acc as (select *, rowid + 1 as {k} from {STAGE_READ}) "
+        f"select {cols}acc.{k} + 1 + coalesce(g.rnk, 0) as _row "
+        f"from acc asof left join stage_gaps g on acc.{k} > g.gap"
     )
 
 
@@ -336,17 +346,24 @@ def _stage_jsonl(engine: Engine, path: Path, source: SourceConfig) -> str:
             readable = transcode_to_utf8(path, encoding, Path(tmp) / "utf8.jsonl")
         _read_lines(engine, readable, "jsonl_lines")
     # empty lines are not records (many writers end the file with one); they keep their numbers
-    engine.execute("delete from jsonl_lines where trim(line, ' \t\r') = ''")
     engine.execute(
-        f"insert into {REJECTS} select _row, null, "
-        "case when json_valid(line) then 'not a JSON object' else 'malformed JSON' end, line "
-        "from jsonl_lines where not coalesce("
-        "case when json_valid(line) then json_type(line) = 'OBJECT' end, false)"
+        "create or replace temp table jsonl_class as select _row, line, case "
+        "when line = '' or trim(line, ' \t\r') = '' then 'blank' "
+        "when not json_valid(line) then 'malformed JSON' "
+        "when json_type(line) <> 'OBJECT' then 'not a JSON object' end as problem "
+        "from jsonl_lines"
     )
+    engine.execute("drop table jsonl_lines")
     engine.execute(
-        "create or replace temp table jsonl_ok as select _row, line::json as j from jsonl_lines "
-        "where case when json_valid(line) then json_type(line) = 'OBJECT' else false end"
+        f"insert into {REJECTS} select _row, null, problem, line from jsonl_class "
+        "where problem is not null and problem <> 'blank'"
     )
+    # the text is valid JSON: keep it as text (the json functions read it), no cast pass
+    engine.execute(
+        "create or replace temp table jsonl_ok as select _row, line as j from jsonl_class "
+        "where problem is null"
+    )
+    engine.execute("drop table jsonl_class")
     if not engine.count("jsonl_ok"):
         if engine.count(REJECTS):
             raise DataError(
@@ -376,7 +393,7 @@ def _stage_jsonl(engine: Engine, path: Path, source: SourceConfig) -> str:
         )
     else:
         _stage_json_members(engine, keys)
-    for table in ("jsonl_lines", "jsonl_ok", "jsonl_kv"):
+    for table in ("jsonl_ok", "jsonl_kv"):
         engine.execute(f"drop table if exists {table}")
     return encoding
 
