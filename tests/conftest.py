@@ -7,7 +7,18 @@ from collections.abc import Iterator
 
 import pytest
 
+from huaxiang.engine.duckdb_engine import Engine
 from support.pg_server import PostgresUnavailable, start_server
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    """A fresh in-memory DuckDB warehouse."""
+    eng = Engine(None)
+    try:
+        yield eng
+    finally:
+        eng.close()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

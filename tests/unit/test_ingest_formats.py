@@ -24,15 +24,6 @@ CUSTOMERS_ZH = "客户编号,姓名,所在城市\nC001,张伟,上海\nC002,王�
 EXPECTED_ZH = [(2, "C001", "张伟", "上海"), (3, "C002", "王芳", "北京")]
 
 
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    eng = Engine(None)
-    try:
-        yield eng
-    finally:
-        eng.close()
-
-
 def write(root: Path, name: str, data: bytes | str) -> Path:
     path = root / name
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)

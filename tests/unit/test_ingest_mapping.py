@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +31,6 @@ TEMPLATE_CUSTOMERS = {
 }
 TEMPLATE_ORDERS = {"订单号": "order_id", "客户编号": "customer_id", "下单时间": "ordered_at",
                    "金额": "amount"}  # fmt: skip
-
-
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    eng = Engine(None)
-    try:
-        yield eng
-    finally:
-        eng.close()
 
 
 def load_csv(

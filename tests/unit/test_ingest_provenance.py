@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +16,6 @@ from huaxiang.errors import EngineError
 from huaxiang.ingest.loader import LoadResult, load
 from huaxiang.schema import TABLES
 from huaxiang.warehouse import ensure_layout
-
-
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    eng = Engine(None)
-    try:
-        yield eng
-    finally:
-        eng.close()
 
 
 def put(root: Path, text: str, name: str = "c.csv") -> Path:

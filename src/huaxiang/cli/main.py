@@ -134,17 +134,22 @@ def clean(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
             render.clean_summary(ws.console, result, ws.quality_report)
 
 
+def _build(ws: Workspace, *, as_json: bool) -> None:
+    """Ingest every source, clean, and show (or print as JSON) what happened."""
+    loads = ws.ingest()
+    result = ws.clean()
+    if as_json:
+        _emit_json(result.as_dict() | {"loads": [r.as_dict() for r in loads]})
+    else:
+        render.loads(ws.console, loads)
+        render.clean_summary(ws.console, result, ws.quality_report)
+
+
 @app.command()
 def build(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """Ingest every source, then clean: the whole pipeline."""
     with _open(workspace) as ws:
-        loads = ws.ingest()
-        result = ws.clean()
-        if as_json:
-            _emit_json({"loads": [r.as_dict() for r in loads]} | result.as_dict())
-        else:
-            render.loads(ws.console, loads)
-            render.clean_summary(ws.console, result, ws.quality_report)
+        _build(ws, as_json=as_json)
 
 
 @app.command()
@@ -182,13 +187,7 @@ def demo(
     from huaxiang.demo import create_demo_workspace
 
     with create_demo_workspace(directory, customers=customers, seed=seed, console=_console()) as ws:
-        loads = ws.ingest()
-        result = ws.clean()
-        if as_json:
-            _emit_json({"loads": [r.as_dict() for r in loads]} | result.as_dict())
-        else:
-            render.loads(ws.console, loads)
-            render.clean_summary(ws.console, result, ws.quality_report)
+        _build(ws, as_json=as_json)
 
 
 def run() -> None:
