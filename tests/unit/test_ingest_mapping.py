@@ -223,3 +223,10 @@ def test_missing_field_error_names_label_and_unmatched_headers(
     assert "customer_id (客户编号)" in message
     assert "unmatched headers: 会员卡号" in message
     assert "mapping: {会员卡号: customer_id}" in message
+
+
+def test_a_mapping_for_a_column_the_file_lacks_is_an_error_with_a_suggestion() -> None:
+    with pytest.raises(UsageError) as caught:
+        match_columns(["会员卡号", "姓名"], "customers", {"会员卡": "customer_id"})
+    assert "会员卡" in str(caught.value)
+    assert "did you mean '会员卡号'?" in str(caught.value)

@@ -117,8 +117,8 @@ class Engine:
         return [
             r[0]
             for r in self.rows(
-                "select column_name from information_schema.columns where table_name = ? "
-                "order by ordinal_position",
+                "select column_name from duckdb_columns() where table_name = ? "
+                "order by column_index",
                 [name],
             )
         ]

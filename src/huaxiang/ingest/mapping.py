@@ -70,6 +70,13 @@ def match_columns(
                 if close
                 else f"fields: {', '.join(table.field_names)}",
             )
+    absent = [h for h in explicit if h not in headers]
+    if absent:
+        close = difflib.get_close_matches(absent[0], headers, n=1)
+        raise UsageError(
+            f"the mapping names column(s) the file does not have: {', '.join(absent)}",
+            hint=f"did you mean {close[0]!r}?" if close else f"columns: {', '.join(headers)}",
+        )
     index = _synonym_index(table)
     fields: dict[str, str] = {}
     taken: dict[str, str] = {}
