@@ -29,6 +29,7 @@ class RuleCount:
     reason: str
     finding: str | None = None
     examples: list[dict[str, Any]] = field(default_factory=list)
+    reason_zh: str = ""
 
 
 @dataclass
@@ -82,6 +83,7 @@ class Ledger:
                     r.reason,
                     r.finding,
                     examples,
+                    r.reason_zh,
                 )
             )
 
@@ -116,6 +118,7 @@ class Ledger:
                 "filled",
                 n,
                 f"missing {column} filled with {strategy} ({shown})",
+                reason_zh=f"「{_label_zh(table, column)}」缺失值按 {strategy} 填充（{shown}）",
             )
         )
 
@@ -146,3 +149,8 @@ def _action_word(action: str) -> str:
         "cap": "capped",
         "flag": "flagged",
     }.get(action, action)
+
+
+def _label_zh(table: str, column: str) -> str:
+    field = TABLES[table].by_name.get(column)
+    return field.label_zh if field is not None else column

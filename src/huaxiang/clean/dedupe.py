@@ -73,7 +73,13 @@ def exact(engine: Engine, table: str, relation: str, ledger: Ledger) -> None:
     n = _collapse(engine, table, relation, partition, FIRST_SEEN, candidates, "exact_duplicate")
     ledger.add(
         RuleCount(
-            table, "exact_duplicate", None, "merged", n, "the same record appears more than once"
+            table,
+            "exact_duplicate",
+            None,
+            "merged",
+            n,
+            "the same record appears more than once",
+            reason_zh="同一条记录重复出现",
         )
     )
 
@@ -110,5 +116,7 @@ def by_key(
             "merged",
             n,
             f"several records share {', '.join(key)}; the {rule} survives",
+            reason_zh=f"多条记录的 {', '.join(key)} 相同，保留"
+            + ("最新版本" if config.cleaning.dedupe.survivorship == "latest" else "优先来源"),
         )
     )

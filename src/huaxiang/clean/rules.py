@@ -33,6 +33,7 @@ class Rule:
     finding: str | None = None
     # unresolved statistical outlier rule, turned into a condition by resolve_statistics
     pending: OutlierRule | None = None
+    reason_zh: str = ""  # the reason in Chinese, for zh-CN reports
 
 
 def builtin_rules(table: str, timezone: str = "Asia/Shanghai") -> list[Rule]:
@@ -54,6 +55,7 @@ def builtin_rules(table: str, timezone: str = "Asia/Shanghai") -> list[Rule]:
                 "quarantine",
                 " and ".join(f"{quote_ident(i)} is null" for i in ids),
                 "no customer id, phone, email, credit code or union id: cannot identify",
+                reason_zh="客户编号、手机号、邮箱、统一社会信用代码和 UnionID 均为空，无法识别客户",
             )
         )
     for f in spec.fields:
@@ -68,6 +70,7 @@ def builtin_rules(table: str, timezone: str = "Asia/Shanghai") -> list[Rule]:
                     "quarantine",
                     f"{col} is null and not {bad}",
                     f"required field {f.name} is empty",
+                    reason_zh=f"必填字段「{f.label_zh}」为空",
                 )
             )
         if f.type != "string" or f.name in ("phone", "email", "credit_code", "id_number", "gender"):
@@ -80,6 +83,7 @@ def builtin_rules(table: str, timezone: str = "Asia/Shanghai") -> list[Rule]:
                     action,
                     bad,
                     f"{f.name} cannot be read as {_type_word(f.name, f.type)}",
+                    reason_zh=f"「{f.label_zh}」无法识别为{_type_word_zh(f.name, f.type)}",
                 )
             )
         if f.type in ("date", "timestamp"):
@@ -92,9 +96,30 @@ def builtin_rules(table: str, timezone: str = "Asia/Shanghai") -> list[Rule]:
                     action,
                     f"{col} > {now}::{'date' if f.type == 'date' else 'timestamp'}",
                     f"{f.name} lies in the future",
+                    reason_zh=f"「{f.label_zh}」晚于当前时间",
                 )
             )
     return rules
+
+
+def _type_word_zh(name: str, type_: str) -> str:
+    return {
+        "phone": "手机号码",
+        "email": "邮箱地址",
+        "credit_code": "统一社会信用代码",
+        "id_number": "身份证号",
+        "gender": "性别",
+    }.get(
+        name,
+        {
+            "timestamp": "日期时间",
+            "date": "日期",
+            "integer": "整数",
+            "decimal": "数字",
+            "boolean": "是/否",
+            "json": "JSON",
+        }.get(type_, type_),
+    )
 
 
 def _type_word(name: str, type_: str) -> str:
@@ -167,6 +192,7 @@ def resolve_statistics(engine: Engine, relation: str, rules: list[Rule]) -> list
         lo: float | None = o.min
         hi: float | None = o.max
         what = "outside the business bounds"
+        what_zh = "超出业务范围"
         if o.rule in ("sigma", "iqr") or o.above_mean_ratio:
             mean, std, q1, q3 = engine.rows(
                 f"select avg({col}), stddev_samp({col}), quantile_cont({col}, 0.25), "
@@ -175,21 +201,29 @@ def resolve_statistics(engine: Engine, relation: str, rules: list[Rule]) -> list
             if o.rule == "sigma" and mean is not None and std is not None:
                 lo, hi = mean - o.k * std, mean + o.k * std
                 what = f"more than {o.k:g} standard deviations from the mean {mean:,.2f}"
+                what_zh = f"偏离均值 {mean:,.2f} 超过 {o.k:g} 个标准差"
             elif o.rule == "iqr" and q1 is not None and q3 is not None:
                 lo, hi = q1 - o.k * (q3 - q1), q3 + o.k * (q3 - q1)
                 what = f"outside {o.k:g} x IQR of [{q1:,.2f}, {q3:,.2f}]"
+                what_zh = f"超出四分位区间 [{q1:,.2f}, {q3:,.2f}] 的 {o.k:g} 倍 IQR"
             if o.above_mean_ratio and mean is not None:
                 hi = o.above_mean_ratio * mean
                 what = f"above {o.above_mean_ratio:g} x the mean {mean:,.2f}"
+                what_zh = f"高于均值 {mean:,.2f} 的 {o.above_mean_ratio:g} 倍"
         condition = _bounds_condition(col, lo, hi)
         if lo is not None and hi is not None:
-            bounds = f"(allowed {lo:,.2f} to {hi:,.2f})"
+            bounds, bounds_zh = (
+                f"(allowed {lo:,.2f} to {hi:,.2f})",
+                f"（允许 {lo:,.2f} 至 {hi:,.2f}）",
+            )
         elif lo is not None:
-            bounds = f"(allowed >= {lo:,.2f})"
+            bounds, bounds_zh = f"(allowed >= {lo:,.2f})", f"（允许 ≥ {lo:,.2f}）"
         elif hi is not None:
-            bounds = f"(allowed <= {hi:,.2f})"
+            bounds, bounds_zh = f"(allowed <= {hi:,.2f})", f"（允许 ≤ {hi:,.2f}）"
         else:
-            bounds = ""
+            bounds = bounds_zh = ""
+        field = TABLES[rule.table].by_name.get(o.field)
+        label = field.label_zh if field is not None else o.field
         cap = None
         if o.action == "cap":
             cap = col
@@ -197,7 +231,6 @@ def resolve_statistics(engine: Engine, relation: str, rules: list[Rule]) -> list
                 cap = f"greatest({cap}, {lo!r})"
             if hi is not None:
                 cap = f"least({cap}, {hi!r})"
-            field = TABLES[rule.table].by_name.get(o.field)
             if field is not None:  # clamping an integer to 120.0 must not turn it into a decimal
                 cap = f"cast({cap} as {SQL_TYPES[field.type]})"
         out.append(
@@ -206,6 +239,7 @@ def resolve_statistics(engine: Engine, relation: str, rules: list[Rule]) -> list
                 condition=condition,
                 cap=cap,
                 reason=f"{o.field} {what} {bounds}".strip(),
+                reason_zh=f"「{label}」{what_zh}{bounds_zh}",
                 pending=None,
             )
         )

@@ -129,6 +129,7 @@ def _finish_table(engine: Engine, table: str, accepted: str, ledger: Ledger) -> 
             "flagged",
             unknown,
             "customer id not found among the customers (row kept, not linked)",
+            reason_zh="客户编号不在客户表中（保留该行，未关联客户）",
         )
     )
 

@@ -84,6 +84,7 @@ def resolve(
                 shared,
                 f"a phone / email / union id used by more than "
                 f"{MAX_SHARED} records is not used to merge them",
+                reason_zh=f"被超过 {MAX_SHARED} 条记录共用的手机号/邮箱/UnionID 不用于合并",
             )
         )
     engine.execute(
@@ -106,6 +107,7 @@ def resolve(
             "merged",
             records - customers,
             "records sharing an identifier became one customer",
+            reason_zh="共享标识（客户编号、手机号、邮箱等）的记录合并为同一客户",
         )
     )
     for t in ("id_records", "id_keys_all", "id_keys", "id_shared", "id_labels"):
