@@ -214,6 +214,11 @@ class Workspace:
     def clean(self) -> CleanResult:
         """Clean every loaded table, resolve identities, write the quality report."""
         run_id = self.store.start_run("clean")
+        loaded = self.engine.table_exists("hx_loads") and self.engine.count(
+            "hx_loads", "status = 'loaded'"
+        )
+        if not loaded:
+            self.console.warn("nothing is loaded yet: run huaxiang ingest first")
         try:
             result = run_clean(self.engine, self.config, self.console)
         except BaseException:

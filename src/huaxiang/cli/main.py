@@ -70,7 +70,7 @@ def init(
     """Create a workspace: huaxiang.yaml, definition folders and the .huaxiang/ stores."""
     ws = Workspace.init(directory, name=name, locale=locale, console=_console())
     ws.console.info(f"workspace [bold]{ws.config.name}[/bold] created in {ws.root}")
-    ws.console.info("next: huaxiang -w DIR ingest FILE --as customers")
+    ws.console.info(f"next: huaxiang -w {directory} ingest FILE --as customers")
     ws.close()
 
 
