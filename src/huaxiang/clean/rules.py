@@ -82,8 +82,8 @@ def builtin_rules(table: str, timezone: str = "Asia/Shanghai") -> list[Rule]:
                     f.name,
                     action,
                     bad,
-                    f"{f.name} cannot be read as {_type_word(f.name, f.type)}",
-                    reason_zh=f"「{f.label_zh}」无法识别为{_type_word_zh(f.name, f.type)}",
+                    f"{f.name} cannot be read as {_type_words(f.name, f.type)[0]}",
+                    reason_zh=f"「{f.label_zh}」无法识别为{_type_words(f.name, f.type)[1]}",
                 )
             )
         if f.type in ("date", "timestamp"):
@@ -102,44 +102,24 @@ def builtin_rules(table: str, timezone: str = "Asia/Shanghai") -> list[Rule]:
     return rules
 
 
-def _type_word_zh(name: str, type_: str) -> str:
-    return {
-        "phone": "手机号码",
-        "email": "邮箱地址",
-        "credit_code": "统一社会信用代码",
-        "id_number": "身份证号",
-        "gender": "性别",
-    }.get(
-        name,
-        {
-            "timestamp": "日期时间",
-            "date": "日期",
-            "integer": "整数",
-            "decimal": "数字",
-            "boolean": "是/否",
-            "json": "JSON",
-        }.get(type_, type_),
-    )
+# what a value of a field should be, in English and Chinese; specific fields before types
+_TYPE_WORDS: dict[str, tuple[str, str]] = {
+    "phone": ("a phone number", "手机号码"),
+    "email": ("an email address", "邮箱地址"),
+    "credit_code": ("a unified social credit code", "统一社会信用代码"),
+    "id_number": ("an ID number", "身份证号"),
+    "gender": ("a gender", "性别"),
+    "timestamp": ("a date/time", "日期时间"),
+    "date": ("a date", "日期"),
+    "integer": ("an integer", "整数"),
+    "decimal": ("a number", "数字"),
+    "boolean": ("yes/no", "是/否"),
+    "json": ("JSON", "JSON"),
+}
 
 
-def _type_word(name: str, type_: str) -> str:
-    return {
-        "phone": "a phone number",
-        "email": "an email address",
-        "credit_code": "a unified social credit code",
-        "id_number": "an ID number",
-        "gender": "a gender",
-    }.get(
-        name,
-        {
-            "timestamp": "a date/time",
-            "date": "a date",
-            "integer": "an integer",
-            "decimal": "a number",
-            "boolean": "yes/no",
-            "json": "JSON",
-        }.get(type_, type_),
-    )
+def _type_words(name: str, type_: str) -> tuple[str, str]:
+    return _TYPE_WORDS.get(name) or _TYPE_WORDS.get(type_, (type_, type_))
 
 
 def default_outlier_rules() -> list[OutlierRule]:
