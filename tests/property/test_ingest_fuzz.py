@@ -265,6 +265,15 @@ json_values = st.recursive(
 )  # fmt: skip
 
 
+def _is_json(text: str) -> bool:
+    """'{' + '}' is an object, not garbage."""
+    try:
+        json.loads(text.replace("\n", " ").replace("\r", " "))
+    except ValueError:
+        return False
+    return True
+
+
 @st.composite
 def jsonl(draw: Callable[..., Any]) -> tuple[bytes, dict[int, dict[str, Any]], list[int]]:
     accepted: dict[int, dict[str, Any]] = {}
@@ -282,7 +291,8 @@ def jsonl(draw: Callable[..., Any]) -> tuple[bytes, dict[int, dict[str, Any]], l
             lines.append(json.dumps(value))
             rejected.append(number)
         elif kind == "garbage":
-            lines.append("{" + draw(st.text(max_size=10)).replace("\n", " ").replace("\r", " "))
+            text = draw(st.text(max_size=10).filter(lambda t: not _is_json("{" + t)))
+            lines.append("{" + text.replace("\n", " ").replace("\r", " "))
             rejected.append(number)
         else:
             lines.append(draw(st.sampled_from(["", " ", "\t"])))

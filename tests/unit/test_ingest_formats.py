@@ -116,6 +116,48 @@ def test_undecodable_bytes_name_the_file(engine: Engine, tmp_path: Path) -> None
     assert str(path) in str(info.value)
 
 
+@pytest.fixture
+def sampled_utf8(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large-file UTF-8 detection (head + windows) on a small file: the head is 30 bytes."""
+    import huaxiang.ingest.encoding as encoding
+
+    monkeypatch.setattr(encoding, "SAMPLED_ABOVE", 0)
+    monkeypatch.setattr(encoding, "_HEAD", 30)
+    monkeypatch.setattr(encoding, "_WINDOWS", 1)
+
+
+def test_large_utf8_csv_with_one_bad_line_rejects_only_that_line(
+    engine: Engine, tmp_path: Path, sampled_utf8: None
+) -> None:
+    data = b"customer_id,name\nC1,\xe5\xbc\xa0\xe4\xbc\x9f\n" + b"C2,\xff\xfe\nC3,ok\n"
+    write(tmp_path, "u.csv", data)
+    result = load_file(engine, tmp_path, "u.csv")
+    assert (result.encoding, result.rows_read, result.rows_rejected) == ("utf-8", 3, 1)
+    assert engine.rows("select _row, name from raw_customers order by _row") == [
+        (2, "张伟"),
+        (4, "ok"),
+    ]
+    assert [r[0] for r in read_rejects(engine)] == [3]
+
+
+def test_large_utf8_jsonl_with_one_bad_line_rejects_only_that_line(
+    engine: Engine, tmp_path: Path, sampled_utf8: None
+) -> None:
+    good = json.dumps(
+        {"customer_id": "C1", "time": "2024-05-01", "event": "浏览"}, ensure_ascii=False
+    ).encode()
+    bad = b'{"customer_id": "C2", "time": "2024-05-01", "event": "\xff"}'
+    write(tmp_path, "e.jsonl", good + b"\n" + bad + b"\n" + good.replace(b"C1", b"C3") + b"\n")
+    result = load_file(engine, tmp_path, "e.jsonl", table="events")
+    assert (result.rows_read, result.rows_rejected) == (3, 1)
+    assert engine.rows("select _row, customer_id from raw_events order by _row") == [
+        (1, "C1"),
+        (3, "C3"),
+    ]
+    column = bad.index(b"\xff") + 1
+    assert read_rejects(engine) == [(2, f"not valid UTF-8 (bad byte at column {column})")]
+
+
 @pytest.mark.parametrize(
     ("name", "data", "options"),
     [

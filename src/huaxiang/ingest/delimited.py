@@ -30,7 +30,7 @@ def stage_csv(engine: Engine, path: Path, source: SourceConfig, *, tab: bool) ->
         readable = path
         if encoding not in ("utf-8", "utf-8-sig"):
             readable = transcode_to_utf8(path, encoding, Path(tmp) / "utf8.csv")
-        mixed, has_empty = _line_endings(readable)
+        mixed, lines = _line_endings(readable)
         if mixed:
             # DuckDB's strict reader refuses a file whose lines end in both \r\n and \n
             readable = _normalise_newlines(readable, Path(tmp) / "lf.csv")
@@ -55,7 +55,7 @@ def stage_csv(engine: Engine, path: Path, source: SourceConfig, *, tab: bool) ->
             # are rejected
             spec = ", ".join(f"{sql_str(name)}: 'VARCHAR'" for name in _header_names(header, delim))
             try:
-                if len(header) >= HEADER_LIMIT:
+                if len(header.encode()) >= HEADER_LIMIT:
                     raise exc
                 _read_csv(
                     engine,
@@ -76,9 +76,11 @@ def stage_csv(engine: Engine, path: Path, source: SourceConfig, *, tab: bool) ->
             "any_value(csv_line) from reject_errors group by line"
         )
         # with one column an empty line is a record (an empty value); with more the reader
-        # drops it, but a spreadsheet still shows it as a row
+        # drops it, but a spreadsheet still shows it as a row. When every line is the header,
+        # a record or a rejected line there is nothing to look for.
         columns = engine.columns(STAGE)
-        blanks = _blank_records(readable, delim) if has_empty and len(columns) > 1 else []
+        accounted = 1 + engine.count(STAGE) + engine.count(REJECTS)
+        blanks = _blank_records(readable, delim) if lines != accounted and len(columns) > 1 else []
         _number_rows(engine, columns, blanks)
     return encoding
 
@@ -102,8 +104,10 @@ def _header_names(header: str, delim: str) -> list[str]:
 
 
 def _first_line(path: Path) -> str:
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        return fh.readline(HEADER_LIMIT)
+    with path.open("rb") as fh:
+        line = fh.readline(HEADER_LIMIT)
+    # a bad byte in the header shows as U+FFFD; the reader rejects bad bytes in records
+    return line.decode("utf-8-sig", errors="replace")
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -133,19 +137,25 @@ def _blank_records(path: Path, delim: str) -> list[int]:
     return blanks
 
 
-def _line_endings(path: Path) -> tuple[bool, bool]:
-    """Whether lines end in both \r\n and \n; whether any line is empty."""
-    crlf = lf = 0
-    empty = False
-    tail = b""
+def _line_endings(path: Path) -> tuple[bool, int]:
+    """Whether lines end in both \r\n and \n; the number of lines."""
+    cr = lf = 0
+    last = b""
     with path.open("rb") as fh:
         while block := fh.read(CHUNK):
             lf += block.count(b"\n")
-            crlf += block.count(b"\r\n") + (tail.endswith(b"\r") and block.startswith(b"\n"))
-            joined = tail + block
-            empty = empty or b"\n\n" in joined or b"\n\r\n" in joined
-            tail = joined[-2:]
-    return 0 < crlf < lf, empty
+            cr += block.count(b"\r")
+            last = block[-1:]
+    lines = lf + (last not in (b"", b"\n"))
+    if not cr:  # the common case, one fast count per block
+        return False, lines
+    crlf = 0
+    tail = b""
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK):
+            crlf += block.count(b"\r\n") + (tail == b"\r" and block.startswith(b"\n"))
+            tail = block[-1:]
+    return 0 < crlf < lf, lines
 
 
 def _normalise_newlines(path: Path, dest: Path) -> Path:
@@ -220,6 +230,12 @@ def _number_rows(engine: Engine, columns: list[str], blanks: Sequence[int]) -> N
         f"select pos - rnk as gap, max(rnk) as rnk from rj group by all",
         [list(blanks)],
     )
+    if not engine.count("stage_gaps"):
+        # the common case, nothing skipped: the row is the read position after the header
+        engine.execute(
+            f"create temp view {STAGE} as select {cols}acc.rowid + 2 as _row from {STAGE_READ} acc"
+        )
+        return
     engine.execute(
         f"create temp view {STAGE} as "
         f"with acc as (select *, rowid + 1 as {k} from {STAGE_READ}) "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -28,26 +29,24 @@ def stage_jsonl(engine: Engine, path: Path, source: SourceConfig) -> str:
         if encoding not in ("utf-8", "utf-8-sig"):
             readable = transcode_to_utf8(path, encoding, Path(tmp) / "utf8.jsonl")
         _read_lines(engine, readable, "jsonl_lines")
-    # empty lines are not records (many writers end the file with one); they keep their numbers
-    engine.execute(
-        "create or replace temp table jsonl_class as select _row, line, case "
-        "when line = '' or trim(line, ' \t\r') = '' then 'blank' "
-        "when not json_valid(line) then 'malformed JSON' "
-        "when json_type(line) <> 'OBJECT' then 'not a JSON object' end as problem "
-        "from jsonl_lines"
+    # empty lines are not records (many writers end the file with one); they keep their numbers.
+    # Validity is checked again where it is needed instead of copying the lines: a JSON parse
+    # costs less than a copy of every line.
+    problem = (
+        "case when json_valid(line) then "
+        "case when json_type(line) <> 'OBJECT' then 'not a JSON object' end "
+        "when trim(line, ' \t\r') = '' then 'blank' else 'malformed JSON' end"
     )
-    engine.execute("drop table jsonl_lines")
     engine.execute(
-        f"insert into {REJECTS} select _row, null, problem, line from jsonl_class "
+        f"insert into {REJECTS} select _row, null, problem, line from "
+        f"(select _row, line, {problem} as problem from jsonl_lines) "
         "where problem is not null and problem <> 'blank'"
     )
-    # the text is valid JSON: keep it as text (the json functions read it), no cast pass
     engine.execute(
-        "create or replace temp table jsonl_ok as select _row, line as j from jsonl_class "
-        "where problem is null"
+        "create or replace temp view jsonl_ok as select _row, line as j from jsonl_lines "
+        "where case when json_valid(line) then json_type(line) = 'OBJECT' else false end"
     )
-    engine.execute("drop table jsonl_class")
-    if not engine.count("jsonl_ok"):
+    if not engine.scalar("select exists (select 1 from jsonl_ok)"):
         if engine.count(REJECTS):
             raise DataError(
                 "no line of this file is a JSON object",
@@ -55,14 +54,12 @@ def stage_jsonl(engine: Engine, path: Path, source: SourceConfig) -> str:
                 hint="JSON Lines means one {...} object per line",
             )
         raise DataError("the file has no records", location=Location(str(path)))
-    keys = [
-        r[0]
-        for r in engine.rows(
-            "select k from (select _row, unnest(json_keys(j)) as k, "
-            "unnest(range(1, len(json_keys(j)) + 1)) as pos from jsonl_ok) "
-            "group by k order by min(_row), arg_min(pos, _row), k"
-        )
-    ]
+    # the distinct key lists in order of first appearance (one parse per line, few lists)
+    lists = engine.rows(
+        "select ks from (select json_keys(j) as ks, _row from jsonl_ok) "
+        "group by ks order by min(_row)"
+    )
+    keys = list(dict.fromkeys(k for (names,) in lists for k in names))
     if keys and all(_plain_json_key(k) for k in keys):
         # fast path: one parse per line extracts every key
         paths = "[" + ", ".join(sql_str(f'$."{k}"') for k in keys) + "]"
@@ -72,12 +69,13 @@ def stage_jsonl(engine: Engine, path: Path, source: SourceConfig) -> str:
         )
         engine.execute(
             f"create temp table {STAGE} as select {cols}_row from "
-            f"(select _row, json_extract_string(j, {paths}) as v from jsonl_ok) order by _row"
+            f"(select _row, json_extract_string(j, {paths}) as v from jsonl_ok)"
         )
     else:
         _stage_json_members(engine, keys)
-    for table in ("jsonl_ok", "jsonl_kv"):
-        engine.execute(f"drop table if exists {table}")
+    engine.drop("jsonl_ok")
+    engine.execute("drop table if exists jsonl_kv")
+    engine.execute("drop table jsonl_lines")
     return encoding
 
 
@@ -111,37 +109,36 @@ def _stage_json_members(engine: Engine, keys: list[str]) -> None:
 def _read_lines(engine: Engine, path: Path, table: str, block: int = 1 << 24) -> None:
     """Split a UTF-8 file into ``table (_row, line)``, numbered as editors number lines.
 
-    Works a block at a time with C-level splitting (no Python loop per line). Lines longer
-    than ``MAX_LINE`` bytes are not read: they go to ``stage_rejects`` (with their first
-    10,000 bytes) and memory stays bounded whatever the file holds.
+    Works a block at a time: the newline positions come from one vectorised scan and become
+    the offsets of an Arrow array (no Python object per line). Lines longer than ``MAX_LINE``
+    bytes are not read: they go to ``stage_rejects`` (with their first 10,000 bytes) and
+    memory stays bounded whatever the file holds.
     """
     engine.execute(f"create or replace temp table {table} (_row bigint, line varchar)")
     number = 0  # lines numbered so far
     carry = b""  # the unfinished last line of the previous block
     oversized = False  # inside a line that is already rejected as too long
+    crlf = False  # a \r seen: lines may end in \r\n
 
-    def emit(lines: list[bytes]) -> None:
+    def emit(lines: pa.Array) -> None:
         nonlocal number
-        if number == 0 and lines and lines[0].startswith(b"\xef\xbb\xbf"):
-            lines[0] = lines[0][3:]
         first = number + 1
         number += len(lines)
-        if not lines:
+        if not len(lines):
             return
-        arr = pa.array(lines, pa.binary())
-        arr = pc.replace_substring_regex(arr, pattern="\r$", replacement="")
+        rows = pa.array(np.arange(first, number + 1, dtype=np.int64))
         try:
-            text = arr.cast(pa.string())
+            text = lines.cast(pa.large_string())
         except pa.ArrowInvalid:
-            raise DataError(
-                "the file is not valid UTF-8", location=Location(str(path), line=first)
-            ) from None
-        engine.register(
-            "lines_in",
-            pa.table({"_row": pa.array(range(first, number + 1), pa.int64()), "line": text}),
-        )
+            # a line that is not UTF-8 (the encoding was checked on samples): reject it alone
+            rows, text = _reject_invalid_utf8(engine, rows, lines)
+        engine.register("lines_in", pa.table({"_row": rows, "line": text}))
         try:
-            engine.execute(f"insert into {table} select _row, line from lines_in")
+            # a \r before the newline (Windows line ends) is not part of the line
+            engine.execute(
+                f"insert into {table} select _row, "
+                f"{'rtrim(line, chr(13))' if crlf else 'line'} from lines_in"
+            )
         finally:
             engine.unregister("lines_in")
 
@@ -153,12 +150,14 @@ def _read_lines(engine: Engine, path: Path, table: str, block: int = 1 << 24) ->
             [
                 number,
                 f"line longer than {MAX_LINE:,} bytes",
-                head[:10_000].decode("utf-8", errors="replace"),
+                head.rstrip(b"\r")[:10_000].decode("utf-8", errors="replace"),
             ],
         )
 
     with path.open("rb") as fh:
         while data := fh.read(block):
+            if fh.tell() == len(data) and data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]  # the byte-order mark is not part of the first line
             if oversized:
                 cut = data.find(b"\n")
                 if cut < 0:
@@ -166,23 +165,56 @@ def _read_lines(engine: Engine, path: Path, table: str, block: int = 1 << 24) ->
                 data = data[cut + 1 :]
                 oversized = False
             data = carry + data
-            parts = data.split(b"\n")
-            carry = parts.pop()
-            if any(len(p) > MAX_LINE for p in parts):
+            crlf = crlf or b"\r" in data
+            cut = data.rfind(b"\n") + 1
+            (lines, longest), carry = _split_lines(data[:cut]), data[cut:]
+            if longest > MAX_LINE:
                 run: list[bytes] = []
-                for p in parts:
+                for p in lines.to_pylist():
                     if len(p) > MAX_LINE:
-                        emit(run)
+                        emit(pa.array(run, pa.large_binary()))
                         run = []
                         reject_long(p)
                     else:
                         run.append(p)
-                emit(run)
+                emit(pa.array(run, pa.large_binary()))
             else:
-                emit(parts)
+                emit(lines)
             if len(carry) > MAX_LINE:
                 reject_long(carry)
                 carry = b""
                 oversized = True
     if carry and not oversized:
-        emit([carry])
+        emit(_split_lines(carry + b"\n")[0])
+
+
+def _split_lines(body: bytes) -> tuple[pa.Array, int]:
+    """The lines of ``body`` (which ends with a newline) without their newlines, and the
+    length of the longest."""
+    ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == ord("\n"))
+    offsets = np.concatenate(([0], ends + 1)).astype(np.int64)
+    lines = pa.Array.from_buffers(
+        pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(body)]
+    )
+    return pc.binary_slice(lines, 0, -1), int(np.diff(offsets).max(initial=1)) - 1
+
+
+def _reject_invalid_utf8(
+    engine: Engine, rows: pa.Array, lines: pa.Array
+) -> tuple[pa.Array, pa.Array]:
+    keep_rows: list[int] = []
+    keep_lines: list[str] = []
+    for row, line in zip(rows.to_pylist(), lines.to_pylist(), strict=True):
+        try:
+            keep_lines.append(line.decode("utf-8"))  # the insert trims the newline
+            keep_rows.append(row)
+        except UnicodeDecodeError as exc:
+            engine.execute(
+                f"insert into {REJECTS} values (?, null, ?, ?)",
+                [
+                    row,
+                    f"not valid UTF-8 (bad byte at column {exc.start + 1})",
+                    line.rstrip(b"\r")[:10_000].decode("utf-8", errors="replace"),
+                ],
+            )
+    return pa.array(keep_rows, pa.int64()), pa.array(keep_lines, pa.large_string())

@@ -14,7 +14,7 @@ STAGE = "stage"
 STAGE_READ = "stage_read"  # the rows as read, under the numbering view `stage`
 REJECTS = "stage_rejects"
 MAX_LINE = 4_000_000  # bytes; longer lines are rejected, not read
-HEADER_LIMIT = 1 << 20  # characters of the header line read in Python
+HEADER_LIMIT = 1 << 20  # bytes of the header line read in Python
 
 
 def sql_str(text: str) -> str:
