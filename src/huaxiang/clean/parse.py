@@ -30,9 +30,22 @@ def blank(x: str) -> str:
     # the (short) placeholders, and needs no string copies
     return (
         f"case when length({x}) > 8 and {x}[1] != ' ' and {x}[-1] != ' ' then {x} "
-        f"when lower(trim({x})) in ('', 'null', 'none', 'nan', 'n/a', 'na', '-', '--', "
-        f"'无', '空', '未填写', '#n/a') then null else nullif(trim({x}), '') end"
+        f"when {one_of(f'lower(trim({x}))', _PLACEHOLDERS)} then null "
+        f"else nullif(trim({x}), '') end"
     )
+
+
+def one_of(x: str, values: tuple[str, ...]) -> str:
+    """``x IN (values)`` as one scalar test per row (see ``Engine``: the rewrite of constant
+    lists into joins is off, so an unused field's test is pruned with its column)."""
+    return f"list_contains({_sql_list(values)}, {x})"
+
+
+_PLACEHOLDERS = ("", "null", "none", "nan", "n/a", "na", "-", "--", "无", "空", "未填写", "#n/a")
+_TRUE = ("是", "有", "y", "yes", "true", "t", "1", "已退货", "已用券", "√")
+_FALSE = ("否", "无", "n", "no", "false", "f", "0", "未退货", "未用券", "×")
+_MALE = ("男", "m", "male", "先生", "男性", "man", "1")
+_FEMALE = ("女", "f", "female", "女士", "女性", "小姐", "woman", "2")
 
 
 def _sql_list(items: tuple[str, ...] | list[str]) -> str:
@@ -97,20 +110,12 @@ def integer_expr(x: str) -> str:
 
 def boolean_expr(x: str) -> str:
     v = f"lower({x})"
-    return (
-        f"case when {v} in ('是', '有', 'y', 'yes', 'true', 't', '1', '已退货', '已用券', '√') "
-        f"then true "
-        f"when {v} in ('否', '无', 'n', 'no', 'false', 'f', '0', '未退货', '未用券', '×') "
-        f"then false end"
-    )
+    return f"case when {one_of(v, _TRUE)} then true when {one_of(v, _FALSE)} then false end"
 
 
 def gender_expr(x: str) -> str:
     v = f"lower({x})"
-    return (
-        f"case when {v} in ('男', 'm', 'male', '先生', '男性', 'man', '1') then 'male' "
-        f"when {v} in ('女', 'f', 'female', '女士', '女性', '小姐', 'woman', '2') then 'female' end"
-    )
+    return f"case when {one_of(v, _MALE)} then 'male' when {one_of(v, _FEMALE)} then 'female' end"
 
 
 def phone_expr(x: str) -> str:

@@ -91,6 +91,8 @@ def run_clean(engine: Engine, config: WorkspaceConfig, console: Console) -> Clea
             "rows_quarantined, rows_merged from hx_loads where status = 'loaded' "
             "order by table_name, source"
         )
+        # working tables go before the commit, which would otherwise reconcile them too
+        engine.drop_temporary()
     return result
 
 

@@ -60,6 +60,10 @@ class Engine:
             ) from None
         # DuckDB's own progress bar would print to stdout; progress is the Console's job
         self.con.execute("set enable_progress_bar = false")
+        # DuckDB rewrites a test against a constant list (IN, list_contains) into a join with
+        # the constants; the join cannot be pruned, so a view over typed fields then computes
+        # every field even for a query about one. The lists in cleaning are short.
+        self.con.execute("set disabled_optimizers = 'in_clause'")
         self._depth = 0
 
     # -- statements -------------------------------------------------------------------------
@@ -132,6 +136,23 @@ class Engine:
         )
         for (kind,) in kinds:
             self.execute(f"drop {kind} if exists {quote_ident(name)}")
+
+    def drop_temporary(self) -> list[str]:
+        """Drop every temporary table and view; returns their names.
+
+        Worth doing before a commit: DuckDB's commit reconciles the changes made to temporary
+        tables in the transaction too, which costs seconds for large working tables.
+        """
+        names = [
+            (kind, name)
+            for kind, name in self.rows(
+                "select 'view', view_name from duckdb_views() where temporary and not internal "
+                "union all select 'table', table_name from duckdb_tables() where temporary"
+            )
+        ]
+        for kind, name in names:
+            self.execute(f"drop {kind} if exists temp.{quote_ident(name)}")
+        return [name for _, name in names]
 
     def count(self, name: str, where: str = "true") -> int:
         return int(self.scalar(f"select count(*) from {quote_ident(name)} where {where}"))
