@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from huaxiang.config.template import CONFIG_FILE, add_source
 from huaxiang.console import Console, NullConsole
 from huaxiang.workspace import Workspace
+
+DEMO_AS_OF = date(2026, 6, 30)  # the default as-of day of the demo data generator
 
 
 def create_demo_workspace(
@@ -25,7 +28,15 @@ def create_demo_workspace(
 
         sources = generate_demo(root, customers=customers, seed=seed, progress=progress)
     if not (root / CONFIG_FILE).exists():
-        return Workspace.init(root, name=root.name, sources=sources, console=console)
+        Workspace.init(root, name=root.name, sources=sources, console=console).close()
+        # the demo data end on its as-of day; tags describe that day, not the calendar's
+        config = root / CONFIG_FILE
+        text = config.read_text(encoding="utf-8")
+        config.write_text(
+            text.replace("  as_of: null ", f"  as_of: {DEMO_AS_OF.isoformat()} ", 1),
+            encoding="utf-8",
+        )
+        return Workspace.open(root, console=console)
     ws = Workspace.open(root, console=console)
     known = {s.name for s in ws.config.sources}
     for source in sources:

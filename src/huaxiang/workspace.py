@@ -6,20 +6,29 @@ what they return; none of them touches the engine, the store or the files direct
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
+import shutil
 from pathlib import Path
 from typing import Any
 
 from huaxiang.clean.report import write_quality_report
 from huaxiang.clean.run import CleanResult, run_clean
+from huaxiang.compiler.plan import Plan, resolve
+from huaxiang.compiler.sql import standalone_query
 from huaxiang.config.loader import load_model
 from huaxiang.config.models import SourceConfig, WorkspaceConfig, resolve_path
 from huaxiang.config.template import CONFIG_FILE, add_source, render
 from huaxiang.console import Console, NullConsole
+from huaxiang.definitions.loader import load_catalog
 from huaxiang.engine.duckdb_engine import Engine
 from huaxiang.errors import UsageError, WorkspaceError
 from huaxiang.ingest.loader import LoadResult, load, preview
 from huaxiang.schema import TABLES
 from huaxiang.store.opstore import OperationalStore
+from huaxiang.tagging.build import TagBuild, build_tags, default_as_of
+from huaxiang.tagging.dictionary import dictionary
+from huaxiang.tagging.export import write_dictionary
 
 STATE_DIR = ".huaxiang"
 DEFINITION_DIRS = ("tags", "features", "segments", "journeys")
@@ -56,6 +65,7 @@ class Workspace:
         root.mkdir(parents=True, exist_ok=True)
         for d in DEFINITION_DIRS:
             (root / d).mkdir(exist_ok=True)
+        _copy_default_catalog(root)
         (root / STATE_DIR).mkdir(exist_ok=True)
         config_path.write_text(render(name or root.name, locale, sources), encoding="utf-8")
         ws = cls.open(root, console=console)
@@ -260,3 +270,62 @@ class Workspace:
             "quarantined": quarantined,
             "quality_report": str(self.quality_report) if self.quality_report.exists() else None,
         }
+
+    # -- tags -------------------------------------------------------------------------------
+    def tag_plan(self) -> Plan:
+        """Every feature and tag definition, checked (ConfigError lists all problems)."""
+        return resolve(load_catalog(self.root))
+
+    def validate_tags(self) -> dict[str, Any]:
+        plan = self.tag_plan()
+        return {
+            "features": len(plan.features),
+            "tags": len(plan.tags),
+            "levels": [len(level) for level in plan.levels],
+        }
+
+    def as_of(self, as_of: dt.date | None = None) -> dt.date:
+        return as_of or self.config.tagging.as_of or default_as_of(self.engine)
+
+    def build_tags(self, as_of: dt.date | None = None) -> TagBuild:
+        plan = self.tag_plan()
+        run_id = self.store.start_run("tags")
+        try:
+            result = build_tags(self.engine, plan, self.console, as_of=self.as_of(as_of))
+        except BaseException:
+            self.store.finish_run(run_id, "failed")
+            raise
+        self.store.finish_run(
+            run_id, "ok", {"tag_run": result.run_id, "as_of": result.as_of.isoformat()}
+        )
+        self.store.audit("tags.build", {"run_id": result.run_id, "tags": result.tags})
+        return result
+
+    def tag_sql(self, tag_ids: list[str], as_of: dt.date | None = None) -> str:
+        """The SQL that computes ``tag_ids`` from the clean tables, as one readable query."""
+        plan = self.tag_plan()
+        for tag_id in tag_ids:
+            if tag_id not in plan.tags:
+                close = difflib.get_close_matches(tag_id, list(plan.tags), n=1)
+                raise UsageError(
+                    f"unknown tag {tag_id!r}",
+                    hint=f"did you mean {close[0]!r}?" if close else "see: huaxiang tags list",
+                )
+        when = as_of or self.config.tagging.as_of or dt.date.today()
+        return standalone_query(plan, when, tag_ids)
+
+    def tag_dictionary(self, lang: str | None = None) -> list[dict[str, Any]]:
+        language = lang or ("zh" if self.config.locale == "zh-CN" else "en")
+        return dictionary(self.engine, self.tag_plan(), language)
+
+    def export_tag_dictionary(self, path: Path, lang: str | None = None) -> Path:
+        return write_dictionary(self.tag_dictionary(lang), path)
+
+
+def _copy_default_catalog(root: Path) -> None:
+    """A new workspace starts with the shipped features and tags (edit them freely)."""
+    catalog = Path(__file__).parent / "definitions" / "catalog"
+    for kind in ("features", "tags"):
+        target = root / kind
+        if not any(target.iterdir()):
+            shutil.copytree(catalog / kind, target, dirs_exist_ok=True)

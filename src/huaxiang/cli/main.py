@@ -7,34 +7,39 @@ progress and messages go to stderr.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from huaxiang.cli import render
-from huaxiang.console import TerminalConsole
+from huaxiang.cli.common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    emit_json,
+    open_workspace,
+    state,
+)
+from huaxiang.cli.tags import tags_app
 from huaxiang.errors import HuaxiangError, UsageError
 from huaxiang.schema import TABLES
 from huaxiang.workspace import Workspace
 
 app = typer.Typer(
     name="huaxiang",
-    help="画像 huaxiang — customer profiling workbench: ingest, clean, resolve identities.",
+    help="画像 huaxiang — customer profiling workbench: ingest, clean, resolve identities, tag.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-_state: dict[str, Any] = {"debug": False, "workspace": Path("."), "quiet": False}
-
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", help="Workspace folder (default: current directory)."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+app.add_typer(tags_app, name="tags")
+_state = state
+_console = console
+_open = open_workspace
+_emit_json = emit_json
 
 
 @app.callback()
@@ -47,18 +52,6 @@ def main(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and results.")] = False,
 ) -> None:
     _state.update(workspace=workspace, debug=debug, quiet=quiet)
-
-
-def _console() -> TerminalConsole:
-    return TerminalConsole(quiet=_state["quiet"])
-
-
-def _open(workspace: Path | None) -> Workspace:
-    return Workspace.open(workspace or _state["workspace"], console=_console())
-
-
-def _emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 @app.command()

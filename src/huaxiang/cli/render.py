@@ -148,3 +148,43 @@ def unexpected(exc: Exception) -> None:
         f"{escape(str(exc))}\n"
         "  this is a bug in huaxiang; run again with --debug and report the traceback"
     )
+
+
+def tag_build(console: Console, result: Any) -> None:
+    console.info(
+        f"{result.tags} tags and {result.features} features for {result.customers:,} customers "
+        f"as of {result.as_of} in {result.seconds:.1f} s (run {result.run_id})"
+    )
+    console.info("see them with: huaxiang tags list")
+
+
+def tag_dictionary(console: Console, entries: list[dict[str, Any]]) -> None:
+    table = Table(title="tag dictionary 标签表", title_justify="left")
+    for col in ("layer", "id", "name", "rule", "coverage", "top values / median", "drift"):
+        table.add_column(col, justify="right" if col == "coverage" else "left")
+    for e in entries:
+        dist = e.get("distribution") or {}
+        if "median" in dist:
+            shown = f"median {dist['median']}"
+        else:
+            names = e.get("value_names") or {}
+            shown = ", ".join(f"{names.get(k, k)} {v:.0%}" for k, v in list(dist.items())[:3])
+        drift = e.get("drift") or {}
+        drift_text = (
+            f"PSI {drift['psi']} {drift['status']}"
+            if "psi" in drift
+            else f"mean {drift['relative_change']:+.1%}"
+            if drift.get("relative_change") is not None
+            else "-"
+        )
+        coverage = e.get("coverage")
+        table.add_row(
+            e["layer"],
+            e["id"],
+            escape(e["name"]),
+            e["rule_kind"],
+            "-" if coverage is None else f"{coverage:.1%}",
+            escape(shown) or "-",
+            drift_text,
+        )
+    _rich(console).print(table)

@@ -7,6 +7,7 @@ Frozen pydantic models with ``extra="forbid"``: a misspelt key is an error with 
 from __future__ import annotations
 
 import difflib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -149,6 +150,11 @@ class CleaningConfig(_Model):
     )
 
 
+class TaggingConfig(_Model):
+    # the day tags describe; None: the day of the latest order or event in the warehouse
+    as_of: date | None = None
+
+
 class WorkspaceConfig(_Model):
     version: Literal[1] = 1
     name: str
@@ -157,6 +163,7 @@ class WorkspaceConfig(_Model):
     store: StoreConfig = StoreConfig()
     sources: list[SourceConfig] = Field(default_factory=list)
     cleaning: CleaningConfig = CleaningConfig()
+    tagging: TaggingConfig = TaggingConfig()
     pii: list[str] = Field(
         default_factory=lambda: ["name", "phone", "email", "id_number", "credit_code"]
     )

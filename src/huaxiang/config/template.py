@@ -47,6 +47,9 @@ cleaning:
     - {{table: orders, field: amount, rule: bounds, above_mean_ratio: 3, action: flag, finding: high_net_worth_candidate}}
   codes: {{}}                # text categories -> codes, e.g. industry: {{互联网/电商: "001"}}
 
+tagging:
+  as_of: null               # the day tags describe (YYYY-MM-DD); null: day of the latest order/event
+
 # raw inputs; `huaxiang ingest FILE --as TABLE` appends here
 sources:{sources}
 """  # noqa: E501 (the comment-aligned YAML reads better unbroken)

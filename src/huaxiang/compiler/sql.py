@@ -1,0 +1,206 @@
+"""Plans to SQL: one aggregate pass per source table, then one projection per tag level.
+
+Features of one source share a single GROUP BY: each feature is an aggregate with its own
+FILTER (window and condition), so six windows over orders still read orders once. Tags are
+nested projections over the features and customer fields, level by level; quantile rules are
+window functions in their level. The as-of date is a literal: a build is reproducible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlglot
+from sqlglot import exp
+
+from huaxiang.compiler.expressions import DIALECT, to_sql
+from huaxiang.compiler.plan import AS_OF, Plan, customer_columns, field_alias
+from huaxiang.definitions.models import Feature, Tag
+from huaxiang.engine.duckdb_engine import quote_ident
+from huaxiang.schema import TABLES
+
+_SUMMING = ("count", "distinct", "sum")  # no rows means 0, not unknown
+
+
+def _lit(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _date(as_of: dt.date) -> str:
+    return f"date '{as_of.isoformat()}'"
+
+
+def feature_aggregate(plan: Plan, feature: Feature, as_of: dt.date) -> str:
+    """The aggregate expression of one feature over its source rows."""
+    time = quote_ident(TABLES[feature.source].time_field or "")
+    conditions = []
+    if feature.window is not None:
+        conditions.append(
+            f"{time} >= {_date(as_of)} + interval 1 day - "
+            f"interval {feature.window.count} {feature.window.unit}"
+        )
+    where = plan.expressions.get((feature.id, "where"))
+    if where is not None:
+        conditions.append(f"({to_sql(where)})")
+    scope = " and ".join(conditions)
+    column = plan.expressions.get((feature.id, "column"))
+    col = f"({to_sql(column)})" if column is not None else "*"
+
+    def filtered(agg: str, extra: str | None = None) -> str:
+        cond = " and ".join(c for c in (scope, extra) if c)
+        return f"{agg} filter (where {cond})" if cond else agg
+
+    m = feature.metric
+    if m == "count":
+        return filtered("count(*)")
+    if m == "distinct":
+        return filtered(f"count(distinct {col})")
+    if m in ("sum", "avg", "min", "max"):
+        return filtered(f"{m}({col})")
+    if m in ("first", "last"):
+        return filtered(f"{'arg_min' if m == 'first' else 'arg_max'}({col}, {time})")
+    if m == "mode":
+        # the most frequent value; ties go to the smallest value, so builds are reproducible
+        return (
+            "list_sort(list_transform(map_entries("
+            + filtered(f"histogram({col})", f"{col} is not null")
+            + "), lambda e: {'n': -(e.value::bigint), 'v': e.key}))[1].v"
+        )
+    share = plan.expressions[(feature.id, "share_of")]
+    hits = filtered("count(*)", f"({to_sql(share)})")
+    return f"{hits} / nullif({filtered('count(*)')}, 0)"
+
+
+def source_query(plan: Plan, source: str, features: list[Feature], as_of: dt.date) -> str:
+    time = quote_ident(TABLES[source].time_field or "")
+    aggs = ",\n  ".join(
+        f"{feature_aggregate(plan, f, as_of)} as {quote_ident(f.id)}" for f in features
+    )
+    return (
+        f"select customer_id,\n  {aggs}\nfrom {source}\n"
+        f"where customer_id is not null and {time} < {_date(as_of)} + interval 1 day\n"
+        "group by customer_id"
+    )
+
+
+def features_query(plan: Plan, as_of: dt.date, sources: set[str] | None = None) -> str:
+    """customer_id + every feature of ``plan``, one row per customer."""
+    by_source: dict[str, list[Feature]] = {}
+    for f in plan.features.values():
+        by_source.setdefault(f.source, []).append(f)
+    ctes = []
+    joins = []
+    cols = []
+    for i, (source, features) in enumerate(sorted(by_source.items())):
+        if sources is not None and source not in sources:
+            # a source with no data yet: its features are their defaults
+            for f in features:
+                cols.append(f"{_default_value(f, None)} as {quote_ident(f.id)}")
+            continue
+        alias = f"s{i}"
+        ctes.append(f"{alias} as (\n{source_query(plan, source, features, as_of)}\n)")
+        joins.append(f"left join {alias} using (customer_id)")
+        for f in features:
+            cols.append(
+                f"{_default_value(f, f'{alias}.{quote_ident(f.id)}')} as {quote_ident(f.id)}"
+            )
+    with_ = ("with " + ",\n".join(ctes) + "\n") if ctes else ""
+    select = ",\n  ".join(["c.customer_id", *cols])
+    return f"{with_}select {select}\nfrom customers c\n" + "\n".join(joins)
+
+
+def _default_value(feature: Feature, ref: str | None) -> str:
+    default = feature.default
+    if default is None and feature.metric in _SUMMING:
+        default = 0
+    if ref is None:
+        return _lit(default) if default is not None else "null"
+    return f"coalesce({ref}, {_lit(default)})" if default is not None else ref
+
+
+def _tag_sql(plan: Plan, tag: Tag, key: str) -> str:
+    """A tag's expression with customer fields renamed to the columns that carry them."""
+    fields = set(customer_columns())
+
+    def rename(node: exp.Expression) -> exp.Expression:
+        is_field = isinstance(node, exp.Column) and node.name in fields
+        if is_field and (node.name == tag.id or node.name not in plan.tags):
+            return exp.column(field_alias(node.name), quoted=True)
+        return node
+
+    return to_sql(plan.expressions[(tag.id, key)].transform(rename))
+
+
+def tag_expression(plan: Plan, tag: Tag) -> str:
+    rule = tag.rule
+    if rule.bins is not None:
+        x = f"({_tag_sql(plan, tag, 'of')})"
+        op = "<=" if rule.bins.right else "<"
+        whens = " ".join(
+            f"when {x} {op} {_lit(edge)} then {_lit(label)}"
+            for edge, label in zip(rule.bins.edges, rule.bins.labels, strict=False)
+        )
+        return f"case when {x} is null then null {whens} else {_lit(rule.bins.labels[-1])} end"
+    if rule.quantile is not None:
+        q = rule.quantile
+        x = f"({_tag_sql(plan, tag, 'of')})"
+        order = "desc" if q.descending else "asc"
+        # ties share a bucket (cume_dist), so the same value never gets two scores
+        bucket = (
+            f"least(ceil(cume_dist() over (partition by {x} is null order by {x} {order}) "
+            f"* {q.n}), {q.n})::integer"
+        )
+        labels = q.labels or [str(i) for i in range(1, q.n + 1)]
+        label_list = "[" + ", ".join(_lit(v) for v in labels) + "]"
+        return f"case when {x} is null then null else {label_list}[{bucket}] end"
+    if rule.expression is not None:
+        return f"({_tag_sql(plan, tag, 'expression')})"
+    whens = " ".join(
+        f"when {_tag_sql(plan, tag, f'case.{i}')} then {_lit(c.then)}"
+        for i, c in enumerate(rule.case or [])
+    )
+    otherwise = _lit(rule.otherwise) if rule.otherwise is not None else "null"
+    return f"case {whens} else {otherwise} end"
+
+
+def tags_query(plan: Plan, as_of: dt.date, features: str, available: set[str] | None = None) -> str:
+    """customer_id + every tag of ``plan`` over the relation ``features`` (a table or a
+    parenthesised query) joined with the customer fields (``available``: the columns the
+    customers table has; a field it lacks is unknown for everyone)."""
+    fields = ", ".join(
+        f"{'c.' + quote_ident(c) if available is None or c in available else 'null'} "
+        f"as {quote_ident(field_alias(c))}"
+        for c in customer_columns()
+    )
+    relation = (
+        f"select f.*, {fields}, {_date(as_of)} as {AS_OF}\n"
+        f"from {features} f join customers c using (customer_id)"
+    )
+    for level in plan.levels:
+        exprs = ",\n  ".join(
+            f"{tag_expression(plan, plan.tags[t])} as {quote_ident(t)}" for t in level
+        )
+        relation = f"select *,\n  {exprs}\nfrom (\n{relation}\n)"
+    tags = [t for level in plan.levels for t in level]
+    cols = ", ".join(["customer_id", *(quote_ident(t) for t in tags)])
+    return f"select {cols}\nfrom (\n{relation}\n)"
+
+
+def standalone_query(plan: Plan, as_of: dt.date, tag_ids: list[str]) -> str:
+    """One query computing ``tag_ids`` from the clean tables, for analysts to read."""
+    needed = plan.needed(tag_ids)
+    query = tags_query(needed, as_of, f"(\n{features_query(needed, as_of)}\n)")
+    cols = ", ".join(["customer_id", *(quote_ident(t) for t in tag_ids)])
+    return pretty(f"select {cols} from (\n{query}\n)")
+
+
+def pretty(sql: str) -> str:
+    """sqlglot's layout of ``sql`` when it can read it; the text as it is otherwise."""
+    try:
+        return sqlglot.transpile(sql, read=DIALECT, write=DIALECT, pretty=True)[0]
+    except sqlglot.errors.SqlglotError:
+        return sql
