@@ -57,6 +57,20 @@ def test_every_command_is_in_the_readme() -> None:
     assert not missing, f"commands missing from README.md: {missing}"
 
 
+def test_every_subcommand_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    groups = [(g.name, g.typer_instance) for g in app.registered_groups]
+    assert groups, "the CLI registers no command groups"
+    missing = []
+    for group, sub in groups:
+        assert sub is not None
+        for c in sub.registered_commands:
+            name = c.name or (c.callback.__name__ if c.callback else "")
+            if f"{group} {name}" not in readme:
+                missing.append(f"{group} {name}")
+    assert not missing, f"commands missing from README.md: {missing}"
+
+
 def test_readme_starts_with_the_two_commands() -> None:
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     block_start = lines.index("```bash")
@@ -64,3 +78,12 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert [c.split("#")[0].strip() for c in commands] == ["make demo", "make test"]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci
+
+
+def test_every_default_tag_and_feature_is_in_the_tag_guide() -> None:
+    from huaxiang.definitions.loader import load_catalog
+
+    text = (ROOT / "docs" / "tags.md").read_text(encoding="utf-8")
+    catalog = load_catalog(ROOT / "src" / "huaxiang" / "definitions" / "catalog")
+    missing = [i for i in [*catalog.features, *catalog.tags] if f"`{i}`" not in text]
+    assert catalog.tags and not missing, f"undocumented in docs/tags.md: {missing}"

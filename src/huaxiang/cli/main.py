@@ -128,19 +128,25 @@ def clean(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
 
 
 def _build(ws: Workspace, *, as_json: bool) -> None:
-    """Ingest every source, clean, and show (or print as JSON) what happened."""
+    """Ingest every source, clean, tag, and show (or print as JSON) what happened."""
     loads = ws.ingest()
     result = ws.clean()
+    tags = ws.build_tags() if ws.tag_plan().tags and ws.engine.count("customers") else None
     if as_json:
-        _emit_json(result.as_dict() | {"loads": [r.as_dict() for r in loads]})
+        _emit_json(
+            result.as_dict()
+            | {"loads": [r.as_dict() for r in loads], "tags": tags.__dict__ if tags else None}
+        )
     else:
         render.loads(ws.console, loads)
         render.clean_summary(ws.console, result, ws.quality_report)
+        if tags is not None:
+            render.tag_build(ws.console, tags)
 
 
 @app.command()
 def build(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
-    """Ingest every source, then clean: the whole pipeline."""
+    """Ingest every source, clean, then build the tags: the whole pipeline."""
     with _open(workspace) as ws:
         _build(ws, as_json=as_json)
 
@@ -176,7 +182,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build the demo workspace end to end: generate, ingest, clean, resolve, report."""
+    """Build the demo workspace end to end: generate, ingest, clean, resolve, report, tag."""
     from huaxiang.demo import create_demo_workspace
 
     with create_demo_workspace(directory, customers=customers, seed=seed, console=_console()) as ws:

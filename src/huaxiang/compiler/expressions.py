@@ -103,7 +103,7 @@ def check_expression(text: str, allowed: Iterable[str], *, what: str = "column")
 
 def _unknown(text: str, name: str, names: set[str], what: str) -> ExpressionProblem:
     close = difflib.get_close_matches(name, sorted(names), n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"known {what}s: {_few(names)}"
+    hint = f"did you mean {close[0]!r}?" if close else f"known names: {_few(names)}"
     return _at(text, name, f"unknown {what} {name!r}", hint=hint)
 
 

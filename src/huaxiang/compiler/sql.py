@@ -75,13 +75,36 @@ def feature_aggregate(plan: Plan, feature: Feature, as_of: dt.date) -> str:
     return f"{hits} / nullif({filtered('count(*)')}, 0)"
 
 
-def source_query(plan: Plan, source: str, features: list[Feature], as_of: dt.date) -> str:
+_SQL_TYPES = {
+    "string": "varchar",
+    "integer": "bigint",
+    "decimal": "double",
+    "date": "date",
+    "timestamp": "timestamp",
+    "boolean": "boolean",
+    "json": "json",
+}
+
+
+def empty_source(source: str) -> str:
+    """A relation with the columns and types of a clean ``source`` table and no rows: features
+    of a source without data keep their types (a date stays a date, unknown)."""
+    cols = [
+        f"null::{_SQL_TYPES[f.type]} as {quote_ident(f.name)}" for f in TABLES[source].fields
+    ]
+    cols.append("null::varchar as source_customer_id")
+    return f"(select {', '.join(cols)} limit 0) as {source}"
+
+
+def source_query(
+    plan: Plan, source: str, features: list[Feature], as_of: dt.date, relation: str | None = None
+) -> str:
     time = quote_ident(TABLES[source].time_field or "")
     aggs = ",\n  ".join(
         f"{feature_aggregate(plan, f, as_of)} as {quote_ident(f.id)}" for f in features
     )
     return (
-        f"select customer_id,\n  {aggs}\nfrom {source}\n"
+        f"select customer_id,\n  {aggs}\nfrom {relation or source}\n"
         f"where customer_id is not null and {time} < {_date(as_of)} + interval 1 day\n"
         "group by customer_id"
     )
@@ -96,13 +119,11 @@ def features_query(plan: Plan, as_of: dt.date, sources: set[str] | None = None) 
     joins = []
     cols = []
     for i, (source, features) in enumerate(sorted(by_source.items())):
-        if sources is not None and source not in sources:
-            # a source with no data yet: its features are their defaults
-            for f in features:
-                cols.append(f"{_default_value(f, None)} as {quote_ident(f.id)}")
-            continue
+        # a source with no data yet: its features are their defaults, with their types
+        relation = empty_source(source) if sources is not None and source not in sources else None
         alias = f"s{i}"
-        ctes.append(f"{alias} as (\n{source_query(plan, source, features, as_of)}\n)")
+        query = source_query(plan, source, features, as_of, relation)
+        ctes.append(f"{alias} as (\n{query}\n)")
         joins.append(f"left join {alias} using (customer_id)")
         for f in features:
             cols.append(
@@ -113,12 +134,10 @@ def features_query(plan: Plan, as_of: dt.date, sources: set[str] | None = None) 
     return f"{with_}select {select}\nfrom customers c\n" + "\n".join(joins)
 
 
-def _default_value(feature: Feature, ref: str | None) -> str:
+def _default_value(feature: Feature, ref: str) -> str:
     default = feature.default
     if default is None and feature.metric in _SUMMING:
         default = 0
-    if ref is None:
-        return _lit(default) if default is not None else "null"
     return f"coalesce({ref}, {_lit(default)})" if default is not None else ref
 
 
@@ -149,11 +168,12 @@ def tag_expression(plan: Plan, tag: Tag) -> str:
         q = rule.quantile
         x = f"({_tag_sql(plan, tag, 'of')})"
         order = "desc" if q.descending else "asc"
-        # ties share a bucket (cume_dist), so the same value never gets two scores
-        bucket = (
-            f"least(ceil(cume_dist() over (partition by {x} is null order by {x} {order}) "
-            f"* {q.n}), {q.n})::integer"
-        )
+        # bucket = ceil(n * rows up to this value / rows), in integers (a float cume_dist
+        # puts 0.55 * 100 in bucket 56); ties share a bucket, so a value has one score
+        part = f"partition by {x} is null"
+        upto = f"count(*) over ({part} order by {x} {order})"
+        rows = f"count(*) over ({part})"
+        bucket = f"(({q.n} * {upto} + {rows} - 1) // {rows})"
         labels = q.labels or [str(i) for i in range(1, q.n + 1)]
         label_list = "[" + ", ".join(_lit(v) for v in labels) + "]"
         return f"case when {x} is null then null else {label_list}[{bucket}] end"

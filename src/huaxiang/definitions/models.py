@@ -124,9 +124,20 @@ class Quantile(Strict):
         return self
 
 
+def _sql_text(value: object) -> object:
+    """YAML reads `expression: 1` or `when: true` as a number or a boolean: SQL text either way."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return value
+
+
 class When(Strict):
     when: str
-    then: str | float | bool
+    then: str | bool | int | float  # this order keeps 2 an integer (not 2.0)
+
+    _norm_when = field_validator("when", mode="before")(_sql_text)
 
 
 class Rule(Strict):
@@ -136,7 +147,9 @@ class Rule(Strict):
     quantile: Quantile | None = None
     expression: str | None = None
     case: list[When] | None = None
-    otherwise: str | float | bool | None = Field(default=None, alias="else")
+    otherwise: str | bool | int | float | None = Field(default=None, alias="else")
+
+    _norm_expression = field_validator("expression", mode="before")(_sql_text)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Rule:

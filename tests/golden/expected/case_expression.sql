@@ -1,0 +1,117 @@
+SELECT
+  customer_id,
+  "recency_days",
+  "tenure_days",
+  "lifecycle",
+  "adult",
+  "loyalty",
+  "recent_signup"
+FROM (
+  SELECT
+    customer_id,
+    "recency_days",
+    "tenure_days",
+    "lifecycle",
+    "adult",
+    "loyalty",
+    "recent_signup"
+  FROM (
+    SELECT
+      *,
+      (
+        DATE_DIFF('DAY', CAST(last_order_at AS DATE), as_of)
+      ) AS "recency_days",
+      (
+        DATE_DIFF('DAY', CAST("c__registered_at" AS DATE), as_of)
+      ) AS "tenure_days",
+      CASE
+        WHEN orders_total = 0
+        THEN 'prospect'
+        WHEN DATE_DIFF('DAY', CAST(last_order_at AS DATE), as_of) > 90
+        THEN 'dormant'
+        WHEN orders_total >= 4
+        THEN 'loyal'
+        ELSE 'active'
+      END AS "lifecycle",
+      CASE WHEN "c__age" >= 18 THEN TRUE ELSE FALSE END AS "adult",
+      CASE
+        WHEN orders_total >= 4
+        THEN 'gold'
+        WHEN orders_total >= 1
+        THEN 'silver'
+        ELSE NULL
+      END AS "loyalty",
+      CASE WHEN "c__registered_at" >= as_of - INTERVAL '1' YEAR THEN 'yes' ELSE 'no' END AS "recent_signup"
+    FROM (
+      SELECT
+        f.*,
+        c."customer_type" AS "c__customer_type",
+        c."name" AS "c__name",
+        c."gender" AS "c__gender",
+        c."birth_date" AS "c__birth_date",
+        c."age" AS "c__age",
+        c."province" AS "c__province",
+        c."city" AS "c__city",
+        c."occupation" AS "c__occupation",
+        c."income_band" AS "c__income_band",
+        c."member_level" AS "c__member_level",
+        c."registered_at" AS "c__registered_at",
+        c."first_channel" AS "c__first_channel",
+        c."phone" AS "c__phone",
+        c."email" AS "c__email",
+        c."union_id" AS "c__union_id",
+        c."id_number" AS "c__id_number",
+        c."company_name" AS "c__company_name",
+        c."industry" AS "c__industry",
+        c."staff_size" AS "c__staff_size",
+        c."revenue_band" AS "c__revenue_band",
+        c."credit_code" AS "c__credit_code",
+        c."decision_cycle" AS "c__decision_cycle",
+        c."first_purchase_at" AS "c__first_purchase_at",
+        c."last_purchase_at" AS "c__last_purchase_at",
+        c."avg_order_value" AS "c__avg_order_value",
+        c."purchase_frequency" AS "c__purchase_frequency",
+        c."preferred_categories" AS "c__preferred_categories",
+        c."preferred_channel" AS "c__preferred_channel",
+        c."active_slot" AS "c__active_slot",
+        c."updated_at" AS "c__updated_at",
+        c."city_tier" AS "c__city_tier",
+        c."area" AS "c__area",
+        c."region_code" AS "c__region_code",
+        c."sources" AS "c__sources",
+        c."record_count" AS "c__record_count",
+        CAST('2026-06-30' AS DATE) AS as_of
+      FROM (
+        WITH s0 AS (
+          SELECT
+            customer_id,
+            COUNT(*) FILTER(WHERE
+              (
+                NOT COALESCE(returned, FALSE)
+              )) AS "orders_total",
+            MAX((
+              ordered_at
+            )) FILTER(WHERE
+              (
+                NOT COALESCE(returned, FALSE)
+              )) AS "last_order_at"
+          FROM orders
+          WHERE
+            NOT customer_id IS NULL
+            AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+          GROUP BY
+            customer_id
+        )
+        SELECT
+          c.customer_id,
+          COALESCE(s0."orders_total", 0) AS "orders_total",
+          s0."last_order_at" AS "last_order_at"
+        FROM customers AS c
+        LEFT JOIN s0
+          USING (customer_id)
+      ) AS f
+      JOIN customers AS c
+        USING (customer_id)
+    )
+  )
+)
