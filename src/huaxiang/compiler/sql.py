@@ -89,9 +89,7 @@ _SQL_TYPES = {
 def empty_source(source: str) -> str:
     """A relation with the columns and types of a clean ``source`` table and no rows: features
     of a source without data keep their types (a date stays a date, unknown)."""
-    cols = [
-        f"null::{_SQL_TYPES[f.type]} as {quote_ident(f.name)}" for f in TABLES[source].fields
-    ]
+    cols = [f"null::{_SQL_TYPES[f.type]} as {quote_ident(f.name)}" for f in TABLES[source].fields]
     cols.append("null::varchar as source_customer_id")
     return f"(select {', '.join(cols)} limit 0) as {source}"
 
