@@ -34,21 +34,57 @@ def _date(as_of: dt.date) -> str:
     return f"date '{as_of.isoformat()}'"
 
 
-def feature_aggregate(plan: Plan, feature: Feature, as_of: dt.date) -> str:
-    """The aggregate expression of one feature over its source rows."""
+class Shared:
+    """Row expressions that several features of one source use (a window, a filter, a derived
+    value): each is computed once per row, in the projection under the aggregate."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, str] = {}  # SQL text -> column name
+
+    def __call__(self, sql: str, prefix: str = "_c") -> str:
+        if sql not in self.columns:
+            self.columns[sql] = f"{prefix}{len(self.columns)}"
+        return self.columns[sql]
+
+    def projection(self) -> str:
+        return "".join(f",\n    {sql} as {name}" for sql, name in self.columns.items())
+
+
+def _scope(plan: Plan, feature: Feature, as_of: dt.date, shared: Shared) -> list[str]:
+    """The conditions (as shared columns) a row meets to count for ``feature``."""
     time = quote_ident(TABLES[feature.source].time_field or "")
     conditions = []
     if feature.window is not None:
         conditions.append(
-            f"{time} >= {_date(as_of)} + interval 1 day - "
-            f"interval {feature.window.count} {feature.window.unit}"
+            shared(
+                f"{time} >= {_date(as_of)} + interval 1 day - "
+                f"interval {feature.window.count} {feature.window.unit}"
+            )
         )
     where = plan.expressions.get((feature.id, "where"))
     if where is not None:
-        conditions.append(f"({to_sql(where)})")
+        conditions.append(shared(f"coalesce({to_sql(where)}, false)"))
+    return conditions
+
+
+def feature_aggregate(plan: Plan, feature: Feature, as_of: dt.date, shared: Shared) -> str:
+    """The aggregate expression of one feature over its source rows (not distinct / mode:
+    those are counted per value, see :func:`value_query`)."""
+    time = quote_ident(TABLES[feature.source].time_field or "")
+    conditions = []
+    if feature.window is not None:
+        conditions.append(
+            shared(
+                f"{time} >= {_date(as_of)} + interval 1 day - "
+                f"interval {feature.window.count} {feature.window.unit}"
+            )
+        )
+    where = plan.expressions.get((feature.id, "where"))
+    if where is not None:
+        conditions.append(shared(f"coalesce({to_sql(where)}, false)"))
     scope = " and ".join(conditions)
     column = plan.expressions.get((feature.id, "column"))
-    col = f"({to_sql(column)})" if column is not None else "*"
+    col = shared(to_sql(column), "_v") if column is not None else "*"
 
     def filtered(agg: str, extra: str | None = None) -> str:
         cond = " and ".join(c for c in (scope, extra) if c)
@@ -57,21 +93,12 @@ def feature_aggregate(plan: Plan, feature: Feature, as_of: dt.date) -> str:
     m = feature.metric
     if m == "count":
         return filtered("count(*)")
-    if m == "distinct":
-        return filtered(f"count(distinct {col})")
     if m in ("sum", "avg", "min", "max"):
         return filtered(f"{m}({col})")
     if m in ("first", "last"):
         return filtered(f"{'arg_min' if m == 'first' else 'arg_max'}({col}, {time})")
-    if m == "mode":
-        # the most frequent value; ties go to the smallest value, so builds are reproducible
-        return (
-            "list_sort(list_transform(map_entries("
-            + filtered(f"histogram({col})", f"{col} is not null")
-            + "), lambda e: {'n': -(e.value::bigint), 'v': e.key}))[1].v"
-        )
     share = plan.expressions[(feature.id, "share_of")]
-    hits = filtered("count(*)", f"({to_sql(share)})")
+    hits = filtered("count(*)", shared(f"coalesce({to_sql(share)}, false)"))
     return f"{hits} / nullif({filtered('count(*)')}, 0)"
 
 
@@ -98,14 +125,74 @@ def source_query(
     plan: Plan, source: str, features: list[Feature], as_of: dt.date, relation: str | None = None
 ) -> str:
     time = quote_ident(TABLES[source].time_field or "")
+    shared = Shared()
     aggs = ",\n  ".join(
-        f"{feature_aggregate(plan, f, as_of)} as {quote_ident(f.id)}" for f in features
+        f"{feature_aggregate(plan, f, as_of, shared)} as {quote_ident(f.id)}" for f in features
+    )
+    rows = (
+        f"select customer_id, {time}{shared.projection()}\n  from {relation or source}\n"
+        f"  where customer_id is not null and {time} < {_date(as_of)} + interval 1 day"
+    )
+    return f"select customer_id,\n  {aggs}\nfrom (\n  {rows}\n)\ngroup by customer_id"
+
+
+_PER_VALUE = ("distinct", "mode")
+
+
+def value_query(
+    plan: Plan,
+    source: str,
+    column: str,
+    features: list[Feature],
+    as_of: dt.date,
+    relation: str | None = None,
+) -> str:
+    """``distinct`` and ``mode`` features over one value expression: rows are first counted
+    per (customer, value), once for all of them; a distinct count is then the number of values
+    counted, the mode the value counted most (ties: the smallest, so builds are reproducible)."""
+    time = quote_ident(TABLES[source].time_field or "")
+    shared = Shared()
+    counts = []
+    picks = []
+    for k, f in enumerate(features):
+        scope = " and ".join(_scope(plan, f, as_of, shared))
+        counts.append(f"count(*){f' filter (where {scope})' if scope else ''} as _n{k}")
+        if f.metric == "distinct":
+            picks.append(f"count(*) filter (where _n{k} > 0) as {quote_ident(f.id)}")
+        else:
+            picks.append(
+                f"first(_value order by _n{k} desc, _value) filter (where _n{k} > 0) "
+                f"as {quote_ident(f.id)}"
+            )
+    rows = (
+        f"select customer_id, {column} as _value{shared.projection()}\n"
+        f"    from {relation or source}\n"
+        f"    where customer_id is not null and {time} < {_date(as_of)} + interval 1 day"
+    )
+    per_value = (
+        f"select customer_id, _value, {', '.join(counts)}\n  from (\n    {rows}\n  )\n"
+        "  where _value is not null\n  group by customer_id, _value"
     )
     return (
-        f"select customer_id,\n  {aggs}\nfrom {relation or source}\n"
-        f"where customer_id is not null and {time} < {_date(as_of)} + interval 1 day\n"
-        "group by customer_id"
+        f"select customer_id,\n  {', '.join(picks)}\nfrom (\n  {per_value}\n)\ngroup by customer_id"
     )
+
+
+def _source_parts(
+    plan: Plan, source: str, features: list[Feature], as_of: dt.date, relation: str | None
+) -> list[tuple[str, list[Feature]]]:
+    """The queries computing ``features`` of one source, each with the features it yields."""
+    parts = []
+    plain = [f for f in features if f.metric not in _PER_VALUE]
+    if plain:
+        parts.append((source_query(plan, source, plain, as_of, relation), plain))
+    by_value: dict[str, list[Feature]] = {}
+    for f in features:
+        if f.metric in _PER_VALUE:
+            by_value.setdefault(to_sql(plan.expressions[(f.id, "column")]), []).append(f)
+    for column, group in by_value.items():
+        parts.append((value_query(plan, source, column, group, as_of, relation), group))
+    return parts
 
 
 def features_query(plan: Plan, as_of: dt.date, sources: set[str] | None = None) -> str:
@@ -113,20 +200,19 @@ def features_query(plan: Plan, as_of: dt.date, sources: set[str] | None = None) 
     by_source: dict[str, list[Feature]] = {}
     for f in plan.features.values():
         by_source.setdefault(f.source, []).append(f)
-    ctes = []
+    ctes: list[str] = []
     joins = []
     cols = []
-    for i, (source, features) in enumerate(sorted(by_source.items())):
+    for source, features in sorted(by_source.items()):
         # a source with no data yet: its features are their defaults, with their types
         relation = empty_source(source) if sources is not None and source not in sources else None
-        alias = f"s{i}"
-        query = source_query(plan, source, features, as_of, relation)
-        ctes.append(f"{alias} as (\n{query}\n)")
-        joins.append(f"left join {alias} using (customer_id)")
-        for f in features:
-            cols.append(
-                f"{_default_value(f, f'{alias}.{quote_ident(f.id)}')} as {quote_ident(f.id)}"
-            )
+        for query, yields in _source_parts(plan, source, features, as_of, relation):
+            alias = f"s{len(ctes)}"
+            ctes.append(f"{alias} as (\n{query}\n)")
+            joins.append(f"left join {alias} using (customer_id)")
+            for f in yields:
+                ref = f"{alias}.{quote_ident(f.id)}"
+                cols.append(f"{_default_value(f, ref)} as {quote_ident(f.id)}")
     with_ = ("with " + ",\n".join(ctes) + "\n") if ctes else ""
     select = ",\n  ".join(["c.customer_id", *cols])
     return f"{with_}select {select}\nfrom customers c\n" + "\n".join(joins)

@@ -130,22 +130,21 @@ FROM (
         WITH s0 AS (
           SELECT
             customer_id,
-            SUM((
-              amount
-            )) FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "spend_total",
-            AVG((
-              amount
-            )) FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "avg_amount"
-          FROM orders
-          WHERE
-            NOT customer_id IS NULL
-            AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+            SUM(_v1) FILTER(WHERE
+              _c0) AS "spend_total",
+            AVG(_v1) FILTER(WHERE
+              _c0) AS "avg_amount"
+          FROM (
+            SELECT
+              customer_id,
+              "ordered_at",
+              COALESCE(NOT COALESCE(returned, FALSE), FALSE) AS _c0,
+              amount AS _v1
+            FROM orders
+            WHERE
+              NOT customer_id IS NULL
+              AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+          )
           GROUP BY
             customer_id
         )

@@ -86,19 +86,20 @@ FROM (
           SELECT
             customer_id,
             COUNT(*) FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "orders_total",
-            MAX((
-              ordered_at
-            )) FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "last_order_at"
-          FROM orders
-          WHERE
-            NOT customer_id IS NULL
-            AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+              _c0) AS "orders_total",
+            MAX(_v1) FILTER(WHERE
+              _c0) AS "last_order_at"
+          FROM (
+            SELECT
+              customer_id,
+              "ordered_at",
+              COALESCE(NOT COALESCE(returned, FALSE), FALSE) AS _c0,
+              ordered_at AS _v1
+            FROM orders
+            WHERE
+              NOT customer_id IS NULL
+              AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+          )
           GROUP BY
             customer_id
         )

@@ -86,71 +86,117 @@ FROM (
           SELECT
             customer_id,
             COUNT(*) FILTER(WHERE
-              "occurred_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '90' DAY
-              AND (
-                event_type = 'login'
-              )) AS "logins_90d",
-            LIST_SORT(
-              LIST_TRANSFORM(
-                MAP_ENTRIES(
-                  HISTOGRAM((
-                    channel
-                  )) FILTER(WHERE
-                    "occurred_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '90' DAY
-                    AND NOT (
-                      channel
-                    ) IS NULL)
-                ),
-                LAMBDA e : {'n': -(
-                  CAST(e.value AS BIGINT)
-                ), 'v': e.key}
-              )
-            )[1].v AS "top_event_channel_90d",
-            COUNT(DISTINCT (
-              properties ->> '$.page'
-            )) FILTER(WHERE
-              (
-                event_type = 'view'
-              )) AS "pages_viewed",
-            ARG_MAX((
-              event_type
-            ), "occurred_at") AS "last_event_type",
-            MIN((
-              occurred_at
-            )) AS "first_event_at"
-          FROM events
-          WHERE
-            NOT customer_id IS NULL
-            AND "occurred_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+              _c0 AND _c1) AS "logins_90d",
+            ARG_MAX(_v2, "occurred_at") AS "last_event_type",
+            MIN(_v3) AS "first_event_at"
+          FROM (
+            SELECT
+              customer_id,
+              "occurred_at",
+              "occurred_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '90' DAY AS _c0,
+              COALESCE(event_type = 'login', FALSE) AS _c1,
+              event_type AS _v2,
+              occurred_at AS _v3
+            FROM events
+            WHERE
+              NOT customer_id IS NULL
+              AND "occurred_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+          )
           GROUP BY
             customer_id
         ), s1 AS (
           SELECT
             customer_id,
+            FIRST(_value ORDER BY _n0 DESC, _value) FILTER(WHERE
+              _n0 > 0) AS "top_event_channel_90d"
+          FROM (
+            SELECT
+              customer_id,
+              _value,
+              COUNT(*) FILTER(WHERE
+                _c0) AS _n0
+            FROM (
+              SELECT
+                customer_id,
+                channel AS _value,
+                "occurred_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '90' DAY AS _c0
+              FROM events
+              WHERE
+                NOT customer_id IS NULL
+                AND "occurred_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+            )
+            WHERE
+              NOT _value IS NULL
+            GROUP BY
+              customer_id,
+              _value
+          )
+          GROUP BY
+            customer_id
+        ), s2 AS (
+          SELECT
+            customer_id,
             COUNT(*) FILTER(WHERE
-              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '90' DAY
-              AND (
-                NOT COALESCE(returned, FALSE)
-              )) AS "orders_90d"
-          FROM orders
-          WHERE
-            NOT customer_id IS NULL
-            AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+              _n0 > 0) AS "pages_viewed"
+          FROM (
+            SELECT
+              customer_id,
+              _value,
+              COUNT(*) FILTER(WHERE
+                _c0) AS _n0
+            FROM (
+              SELECT
+                customer_id,
+                properties ->> '$.page' AS _value,
+                COALESCE(event_type = 'view', FALSE) AS _c0
+              FROM events
+              WHERE
+                NOT customer_id IS NULL
+                AND "occurred_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+            )
+            WHERE
+              NOT _value IS NULL
+            GROUP BY
+              customer_id,
+              _value
+          )
+          GROUP BY
+            customer_id
+        ), s3 AS (
+          SELECT
+            customer_id,
+            COUNT(*) FILTER(WHERE
+              _c0 AND _c1) AS "orders_90d"
+          FROM (
+            SELECT
+              customer_id,
+              "ordered_at",
+              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '90' DAY AS _c0,
+              COALESCE(NOT COALESCE(returned, FALSE), FALSE) AS _c1
+            FROM orders
+            WHERE
+              NOT customer_id IS NULL
+              AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+          )
           GROUP BY
             customer_id
         )
         SELECT
           c.customer_id,
           COALESCE(s0."logins_90d", 0) AS "logins_90d",
-          s0."top_event_channel_90d" AS "top_event_channel_90d",
-          COALESCE(s0."pages_viewed", 0) AS "pages_viewed",
           s0."last_event_type" AS "last_event_type",
           s0."first_event_at" AS "first_event_at",
-          COALESCE(s1."orders_90d", 0) AS "orders_90d"
+          s1."top_event_channel_90d" AS "top_event_channel_90d",
+          COALESCE(s2."pages_viewed", 0) AS "pages_viewed",
+          COALESCE(s3."orders_90d", 0) AS "orders_90d"
         FROM customers AS c
         LEFT JOIN s0
           USING (customer_id)
         LEFT JOIN s1
+          USING (customer_id)
+        LEFT JOIN s2
+          USING (customer_id)
+        LEFT JOIN s3
           USING (customer_id)
       ) AS f
       JOIN customers AS c

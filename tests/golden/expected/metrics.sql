@@ -99,118 +99,121 @@ FROM (
         WITH s0 AS (
           SELECT
             customer_id,
-            LIST_SORT(
-              LIST_TRANSFORM(
-                MAP_ENTRIES(
-                  HISTOGRAM((
-                    category
-                  )) FILTER(WHERE
-                    (
-                      NOT COALESCE(returned, FALSE)
-                    ) AND NOT (
-                      category
-                    ) IS NULL)
-                ),
-                LAMBDA e : {'n': -(
-                  CAST(e.value AS BIGINT)
-                ), 'v': e.key}
-              )
-            )[1].v AS "top_category",
-            LIST_SORT(
-              LIST_TRANSFORM(
-                MAP_ENTRIES(
-                  HISTOGRAM((
-                    channel
-                  )) FILTER(WHERE
-                    "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '6' MONTH
-                    AND (
-                      NOT COALESCE(returned, FALSE)
-                    )
-                    AND NOT (
-                      channel
-                    ) IS NULL)
-                ),
-                LAMBDA e : {'n': -(
-                  CAST(e.value AS BIGINT)
-                ), 'v': e.key}
-              )
-            )[1].v AS "top_channel_6m",
             COUNT(*) FILTER(WHERE
-              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '6' MONTH
-              AND (
-                NOT COALESCE(returned, FALSE)
-              )
-              AND (
-                coupon_used
-              )) / NULLIF(
+              _c0 AND _c1 AND _c2) / NULLIF(COUNT(*) FILTER(WHERE
+              _c0 AND _c1), 0) AS "coupon_share_6m",
+            ARG_MIN(_v3, "ordered_at") FILTER(WHERE
+              _c1) AS "first_category",
+            ARG_MAX(_v4, "ordered_at") FILTER(WHERE
+              _c1) AS "last_channel",
+            MAX(_v5) AS "max_amount",
+            AVG(_v5) FILTER(WHERE
+              _c1) AS "avg_amount",
+            MIN(_v5) FILTER(WHERE
+              _c6 AND _c1) AS "min_amount_90d",
+            MAX(_v7) FILTER(WHERE
+              _c1) AS "last_order_at"
+          FROM (
+            SELECT
+              customer_id,
+              "ordered_at",
+              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '6' MONTH AS _c0,
+              COALESCE(NOT COALESCE(returned, FALSE), FALSE) AS _c1,
+              COALESCE(coupon_used, FALSE) AS _c2,
+              category AS _v3,
+              channel AS _v4,
+              amount AS _v5,
+              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '90' DAY AS _c6,
+              ordered_at AS _v7
+            FROM orders
+            WHERE
+              NOT customer_id IS NULL
+              AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+          )
+          GROUP BY
+            customer_id
+        ), s1 AS (
+          SELECT
+            customer_id,
+            FIRST(_value ORDER BY _n0 DESC, _value) FILTER(WHERE
+              _n0 > 0) AS "top_category",
+            COUNT(*) FILTER(WHERE
+              _n1 > 0) AS "categories"
+          FROM (
+            SELECT
+              customer_id,
+              _value,
               COUNT(*) FILTER(WHERE
-                "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '6' MONTH
-                AND (
-                  NOT COALESCE(returned, FALSE)
-                )),
-              0
-            ) AS "coupon_share_6m",
-            COUNT(DISTINCT (
-              category
-            )) FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "categories",
-            ARG_MIN((
-              category
-            ), "ordered_at") FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "first_category",
-            ARG_MAX((
-              channel
-            ), "ordered_at") FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "last_channel",
-            MAX((
-              amount
-            )) AS "max_amount",
-            AVG((
-              amount
-            )) FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "avg_amount",
-            MIN((
-              amount
-            )) FILTER(WHERE
-              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '90' DAY
-              AND (
-                NOT COALESCE(returned, FALSE)
-              )) AS "min_amount_90d",
-            MAX((
-              ordered_at
-            )) FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "last_order_at"
-          FROM orders
-          WHERE
-            NOT customer_id IS NULL
-            AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+                _c0) AS _n0,
+              COUNT(*) FILTER(WHERE
+                _c0) AS _n1
+            FROM (
+              SELECT
+                customer_id,
+                category AS _value,
+                COALESCE(NOT COALESCE(returned, FALSE), FALSE) AS _c0
+              FROM orders
+              WHERE
+                NOT customer_id IS NULL
+                AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+            )
+            WHERE
+              NOT _value IS NULL
+            GROUP BY
+              customer_id,
+              _value
+          )
+          GROUP BY
+            customer_id
+        ), s2 AS (
+          SELECT
+            customer_id,
+            FIRST(_value ORDER BY _n0 DESC, _value) FILTER(WHERE
+              _n0 > 0) AS "top_channel_6m"
+          FROM (
+            SELECT
+              customer_id,
+              _value,
+              COUNT(*) FILTER(WHERE
+                _c0 AND _c1) AS _n0
+            FROM (
+              SELECT
+                customer_id,
+                channel AS _value,
+                "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '6' MONTH AS _c0,
+                COALESCE(NOT COALESCE(returned, FALSE), FALSE) AS _c1
+              FROM orders
+              WHERE
+                NOT customer_id IS NULL
+                AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+            )
+            WHERE
+              NOT _value IS NULL
+            GROUP BY
+              customer_id,
+              _value
+          )
           GROUP BY
             customer_id
         )
         SELECT
           c.customer_id,
-          s0."top_category" AS "top_category",
-          COALESCE(s0."top_channel_6m", 'none') AS "top_channel_6m",
           s0."coupon_share_6m" AS "coupon_share_6m",
-          COALESCE(s0."categories", 0) AS "categories",
           s0."first_category" AS "first_category",
           s0."last_channel" AS "last_channel",
           s0."max_amount" AS "max_amount",
           s0."avg_amount" AS "avg_amount",
           COALESCE(s0."min_amount_90d", 0.0) AS "min_amount_90d",
-          s0."last_order_at" AS "last_order_at"
+          s0."last_order_at" AS "last_order_at",
+          s1."top_category" AS "top_category",
+          COALESCE(s1."categories", 0) AS "categories",
+          COALESCE(s2."top_channel_6m", 'none') AS "top_channel_6m"
         FROM customers AS c
         LEFT JOIN s0
+          USING (customer_id)
+        LEFT JOIN s1
+          USING (customer_id)
+        LEFT JOIN s2
           USING (customer_id)
       ) AS f
       JOIN customers AS c

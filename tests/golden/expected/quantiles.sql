@@ -137,25 +137,22 @@ FROM (
           SELECT
             customer_id,
             COUNT(*) FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "orders_total",
-            SUM((
-              amount
-            )) FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "spend_total",
-            AVG((
-              amount
-            )) FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "avg_amount"
-          FROM orders
-          WHERE
-            NOT customer_id IS NULL
-            AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+              _c0) AS "orders_total",
+            SUM(_v1) FILTER(WHERE
+              _c0) AS "spend_total",
+            AVG(_v1) FILTER(WHERE
+              _c0) AS "avg_amount"
+          FROM (
+            SELECT
+              customer_id,
+              "ordered_at",
+              COALESCE(NOT COALESCE(returned, FALSE), FALSE) AS _c0,
+              amount AS _v1
+            FROM orders
+            WHERE
+              NOT customer_id IS NULL
+              AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+          )
           GROUP BY
             customer_id
         )

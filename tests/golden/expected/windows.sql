@@ -90,48 +90,37 @@ FROM (
           SELECT
             customer_id,
             COUNT(*) FILTER(WHERE
-              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '90' DAY
-              AND (
-                NOT COALESCE(returned, FALSE)
-              )) AS "orders_90d",
+              _c0 AND _c1) AS "orders_90d",
             COUNT(*) FILTER(WHERE
-              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '6' MONTH
-              AND (
-                NOT COALESCE(returned, FALSE)
-              )) AS "orders_6m",
-            SUM((
-              amount
-            )) FILTER(WHERE
-              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '6' MONTH
-              AND (
-                NOT COALESCE(returned, FALSE)
-              )) AS "spend_6m",
+              _c2 AND _c1) AS "orders_6m",
+            SUM(_v3) FILTER(WHERE
+              _c2 AND _c1) AS "spend_6m",
             COUNT(*) FILTER(WHERE
-              (
-                NOT COALESCE(returned, FALSE)
-              )) AS "orders_total",
+              _c1) AS "orders_total",
             COUNT(*) FILTER(WHERE
-              (
-                COALESCE(returned, FALSE)
-              )) AS "returned_orders",
+              _c4) AS "returned_orders",
             COUNT(*) FILTER(WHERE
-              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '90' DAY) AS "all_orders_90d",
-            SUM((
-              amount
-            )) FILTER(WHERE
-              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '2' WEEK
-              AND (
-                NOT COALESCE(returned, FALSE)
-              )) AS "spend_2w",
+              _c0) AS "all_orders_90d",
+            SUM(_v3) FILTER(WHERE
+              _c5 AND _c1) AS "spend_2w",
             COUNT(*) FILTER(WHERE
-              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '1' YEAR
-              AND (
-                NOT COALESCE(returned, FALSE)
-              )) AS "orders_1y"
-          FROM orders
-          WHERE
-            NOT customer_id IS NULL
-            AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+              _c6 AND _c1) AS "orders_1y"
+          FROM (
+            SELECT
+              customer_id,
+              "ordered_at",
+              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '90' DAY AS _c0,
+              COALESCE(NOT COALESCE(returned, FALSE), FALSE) AS _c1,
+              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '6' MONTH AS _c2,
+              amount AS _v3,
+              COALESCE(COALESCE(returned, FALSE), FALSE) AS _c4,
+              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '2' WEEK AS _c5,
+              "ordered_at" >= CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY - INTERVAL '1' YEAR AS _c6
+            FROM orders
+            WHERE
+              NOT customer_id IS NULL
+              AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
+          )
           GROUP BY
             customer_id
         )
