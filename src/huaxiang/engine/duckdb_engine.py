@@ -97,7 +97,8 @@ class Engine:
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         try:
-            return self.con.execute(self.prepare(sql), params or []).to_arrow_table()
+            # a relation converts without the extra copy a DB-API result makes (DuckDB 2.0)
+            return self.con.sql(self.prepare(sql), params=list(params or [])).to_arrow_table()
         except duckdb.Error as exc:
             raise EngineError(_explain(exc, sql)) from exc
 
