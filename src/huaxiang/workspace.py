@@ -287,8 +287,8 @@ class Workspace:
     def as_of(self, as_of: dt.date | None = None) -> dt.date:
         return as_of or self.config.tagging.as_of or default_as_of(self.engine)
 
-    def build_tags(self, as_of: dt.date | None = None) -> TagBuild:
-        plan = self.tag_plan()
+    def build_tags(self, as_of: dt.date | None = None, *, plan: Plan | None = None) -> TagBuild:
+        plan = plan or self.tag_plan()
         run_id = self.store.start_run("tags")
         try:
             result = build_tags(self.engine, plan, self.console, as_of=self.as_of(as_of))

@@ -36,10 +36,6 @@ app = typer.Typer(
 )
 
 app.add_typer(tags_app, name="tags")
-_state = state
-_console = console
-_open = open_workspace
-_emit_json = emit_json
 
 
 @app.callback()
@@ -51,7 +47,7 @@ def main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and results.")] = False,
 ) -> None:
-    _state.update(workspace=workspace, debug=debug, quiet=quiet)
+    state.update(workspace=workspace, debug=debug, quiet=quiet)
 
 
 @app.command()
@@ -61,7 +57,7 @@ def init(
     locale: Annotated[str, typer.Option(help="zh-CN or en.")] = "zh-CN",
 ) -> None:
     """Create a workspace: huaxiang.yaml, definition folders and the .huaxiang/ stores."""
-    ws = Workspace.init(directory, name=name, locale=locale, console=_console())
+    ws = Workspace.init(directory, name=name, locale=locale, console=console())
     ws.console.info(f"workspace [bold]{ws.config.name}[/bold] created in {ws.root}")
     ws.console.info(f"next: huaxiang -w {directory} ingest FILE --as customers")
     ws.close()
@@ -91,14 +87,14 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Load raw sources into the warehouse (idempotent; a re-export replaces its old version)."""
-    ws = _open(workspace)
+    ws = open_workspace(workspace)
     with ws:
         if file is None:
             if dry_run or as_table:
                 raise UsageError("--as and --dry-run need a FILE")
             results = ws.ingest(source)
             if as_json:
-                _emit_json([r.as_dict() for r in results])
+                emit_json([r.as_dict() for r in results])
             else:
                 render.loads(ws.console, results)
             return
@@ -110,19 +106,19 @@ def ingest(
         )
         if dry_run:
             data = ws.preview_file(src)
-            _emit_json(data) if as_json else render.preview(ws.console, data)
+            emit_json(data) if as_json else render.preview(ws.console, data)
             return
         result = ws.ingest_file(src)
-        _emit_json(result.as_dict()) if as_json else render.loads(ws.console, [result])
+        emit_json(result.as_dict()) if as_json else render.loads(ws.console, [result])
 
 
 @app.command()
 def clean(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """Clean, de-duplicate and resolve identities; write the quality report."""
-    with _open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         result = ws.clean()
         if as_json:
-            _emit_json(result.as_dict() | {"quality_report": str(ws.quality_report)})
+            emit_json(result.as_dict() | {"quality_report": str(ws.quality_report)})
         else:
             render.clean_summary(ws.console, result, ws.quality_report)
 
@@ -131,9 +127,11 @@ def _build(ws: Workspace, *, as_json: bool) -> None:
     """Ingest every source, clean, tag, and show (or print as JSON) what happened."""
     loads = ws.ingest()
     result = ws.clean()
-    tags = ws.build_tags() if ws.tag_plan().tags and ws.engine.count("customers") else None
+    plan = ws.tag_plan()
+    has_customers = ws.engine.table_exists("customers") and ws.engine.count("customers")
+    tags = ws.build_tags(plan=plan) if plan.tags and has_customers else None
     if as_json:
-        _emit_json(
+        emit_json(
             result.as_dict()
             | {"loads": [r.as_dict() for r in loads], "tags": tags.__dict__ if tags else None}
         )
@@ -147,16 +145,16 @@ def _build(ws: Workspace, *, as_json: bool) -> None:
 @app.command()
 def build(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """Ingest every source, clean, then build the tags: the whole pipeline."""
-    with _open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         _build(ws, as_json=as_json)
 
 
 @app.command()
 def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """Tables, loads and where the quality report is."""
-    with _open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         data = ws.status()
-        _emit_json(data) if as_json else render.status(ws.console, data)
+        emit_json(data) if as_json else render.status(ws.console, data)
 
 
 @app.command("demo-data")
@@ -168,7 +166,7 @@ def demo_data(
     """Write a realistic, messy Chinese retail data set and a workspace pointing at it."""
     from huaxiang.demo import create_demo_workspace
 
-    ws = create_demo_workspace(directory, customers=customers, seed=seed, console=_console())
+    ws = create_demo_workspace(directory, customers=customers, seed=seed, console=console())
     ws.console.info(f"demo data written; load it with: huaxiang -w {directory} build")
     ws.close()
 
@@ -185,7 +183,7 @@ def demo(
     """Build the demo workspace end to end: generate, ingest, clean, resolve, report, tag."""
     from huaxiang.demo import create_demo_workspace
 
-    with create_demo_workspace(directory, customers=customers, seed=seed, console=_console()) as ws:
+    with create_demo_workspace(directory, customers=customers, seed=seed, console=console()) as ws:
         _build(ws, as_json=as_json)
 
 
@@ -193,11 +191,11 @@ def run() -> None:
     """Console entry point: one clear message instead of a traceback."""
     from typer.exceptions import Abort, Exit, TyperException
 
-    _state.update(debug="--debug" in sys.argv[1:], workspace=Path("."), quiet=False)
+    state.update(debug="--debug" in sys.argv[1:], workspace=Path("."), quiet=False)
     try:
         app(standalone_mode=False)
     except HuaxiangError as exc:
-        if _state["debug"]:
+        if state["debug"]:
             raise
         render.error(exc)
         sys.exit(exc.exit_code)
@@ -213,7 +211,7 @@ def run() -> None:
             render.usage(str(exc))
         sys.exit(exc.exit_code)
     except Exception as exc:
-        if _state["debug"]:
+        if state["debug"]:
             raise
         render.unexpected(exc)
         sys.exit(1)

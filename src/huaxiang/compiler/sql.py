@@ -71,18 +71,7 @@ def feature_aggregate(plan: Plan, feature: Feature, as_of: dt.date, shared: Shar
     """The aggregate expression of one feature over its source rows (not distinct / mode:
     those are counted per value, see :func:`value_query`)."""
     time = quote_ident(TABLES[feature.source].time_field or "")
-    conditions = []
-    if feature.window is not None:
-        conditions.append(
-            shared(
-                f"{time} >= {_date(as_of)} + interval 1 day - "
-                f"interval {feature.window.count} {feature.window.unit}"
-            )
-        )
-    where = plan.expressions.get((feature.id, "where"))
-    if where is not None:
-        conditions.append(shared(f"coalesce({to_sql(where)}, false)"))
-    scope = " and ".join(conditions)
+    scope = " and ".join(_scope(plan, feature, as_of, shared))
     column = plan.expressions.get((feature.id, "column"))
     col = shared(to_sql(column), "_v") if column is not None else "*"
 

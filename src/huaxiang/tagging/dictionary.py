@@ -19,19 +19,19 @@ TOP_VALUES = 12
 _NUMERIC = ("DOUBLE", "FLOAT", "INTEGER", "BIGINT", "HUGEINT", "DECIMAL", "SMALLINT", "TINYINT")
 
 
-def _numeric(engine: Engine, tag: str) -> bool:
-    kind = engine.scalar(
-        "select data_type from duckdb_columns() where table_name = 'customer_tags' "
-        "and column_name = ?",
-        [tag],
+def _column_types(engine: Engine, table: str) -> dict[str, str]:
+    return dict(
+        engine.rows(
+            "select column_name, data_type from duckdb_columns() where table_name = ?", [table]
+        )
     )
-    return any(str(kind or "").upper().startswith(k) for k in _NUMERIC)
 
 
 def dictionary(engine: Engine, plan: Plan, lang: str = "zh") -> list[dict[str, Any]]:
     """One entry per tag in catalog order; figures only when a build exists."""
     built = engine.table_exists("customer_tags")
-    columns = set(engine.columns("customer_tags")) if built else set()
+    types = _column_types(engine, "customer_tags") if built else {}
+    snapshot = set(engine.columns("tag_snapshots"))  # empty before the first build
     runs = (
         [r[0] for r in engine.rows("select run_id from hx_tag_runs order by built_at desc limit 2")]
         if engine.table_exists("hx_tag_runs")
@@ -62,17 +62,22 @@ def dictionary(engine: Engine, plan: Plan, lang: str = "zh") -> list[dict[str, A
                 "level": level,
                 "value_names": {k: v.get(lang) for k, v in tag.value_names.items()},
             }
-            if built and tag_id in columns and total:
-                entry |= _figures(engine, tag_id, total, runs)
+            if tag_id in types and total:
+                numeric = types[tag_id].upper().startswith(_NUMERIC)
+                compare = runs if len(runs) == 2 and tag_id in snapshot else []
+                entry |= _figures(engine, tag_id, total, numeric, compare)
             entries.append(entry)
     return entries
 
 
-def _figures(engine: Engine, tag: str, total: int, runs: list[str]) -> dict[str, Any]:
+def _figures(
+    engine: Engine, tag: str, total: int, numeric: bool, runs: list[str]
+) -> dict[str, Any]:
+    """Coverage and distribution; drift when ``runs`` holds the latest and the previous run."""
     col = quote_ident(tag)
     covered = engine.count("customer_tags", f"{col} is not null")
     out: dict[str, Any] = {"coverage": round(covered / total, 4), "customers": total}
-    if _numeric(engine, tag):
+    if numeric:
         row = engine.rows(
             f"select min({col}), quantile_cont({col}, 0.25), median({col}), "
             f"quantile_cont({col}, 0.75), max({col}), avg({col}) from customer_tags"
@@ -80,7 +85,7 @@ def _figures(engine: Engine, tag: str, total: int, runs: list[str]) -> dict[str,
         out["distribution"] = dict(
             zip(("min", "p25", "median", "p75", "max", "mean"), map(_round, row), strict=True)
         )
-        if len(runs) == 2:
+        if runs:
             out["drift"] = _mean_drift(engine, col, runs)
         return out
     shares = engine.rows(
@@ -88,7 +93,7 @@ def _figures(engine: Engine, tag: str, total: int, runs: list[str]) -> dict[str,
         f"group by 1 order by 2 desc, 1 limit {TOP_VALUES}"
     )
     out["distribution"] = {str(v): round(float(s), 4) for v, s in shares}
-    if len(runs) == 2:
+    if runs:
         out["drift"] = _psi(engine, col, runs)
     return out
 
@@ -99,8 +104,6 @@ def _round(value: Any) -> Any:
 
 def _psi(engine: Engine, col: str, runs: list[str]) -> dict[str, Any] | None:
     """Population stability index between the previous and the latest snapshot."""
-    if col.strip('"') not in engine.columns("tag_snapshots"):
-        return None
     rows = engine.rows(
         f"select {col}, count(*) filter (where run_id = ?), count(*) filter (where run_id = ?) "
         f"from tag_snapshots where run_id in (?, ?) group by 1",
@@ -120,8 +123,6 @@ def _psi(engine: Engine, col: str, runs: list[str]) -> dict[str, Any] | None:
 
 
 def _mean_drift(engine: Engine, col: str, runs: list[str]) -> dict[str, Any] | None:
-    if col.strip('"') not in engine.columns("tag_snapshots"):
-        return None
     before, after = engine.rows(
         f"select avg(try_cast({col} as double)) filter (where run_id = ?), "
         f"avg(try_cast({col} as double)) filter (where run_id = ?) from tag_snapshots "
