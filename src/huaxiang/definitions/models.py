@@ -16,7 +16,7 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 SOURCES = ("orders", "events", "feedback", "survey_responses")
 Layer = Literal["basic", "behaviour", "preference", "value", "lifecycle"]
 Metric = Literal["count", "sum", "avg", "min", "max", "distinct", "mode", "share", "first", "last"]
-_WINDOW = re.compile(r"^(\d+)\s*([dwmy])$")
+_WINDOW = re.compile(r"^([0-9]+)\s*([dwmy])$")  # ASCII digits: ６m is a typo
 _WINDOW_UNITS = {"d": "day", "w": "week", "m": "month", "y": "year"}
 
 
@@ -49,7 +49,7 @@ def _text(value: object) -> object:
 
 
 class Window(Strict):
-    count: int
+    count: int = Field(ge=1)
     unit: Literal["day", "week", "month", "year"]
 
     def __str__(self) -> str:
@@ -140,29 +140,32 @@ class When(Strict):
     _norm_when = field_validator("when", mode="before")(_sql_text)
 
 
+_RULE_KINDS = ("bins", "quantile", "expression", "case")
+
+
 class Rule(Strict):
     """Exactly one of the rule kinds."""
 
     bins: Bins | None = None
     quantile: Quantile | None = None
-    expression: str | None = None
-    case: list[When] | None = None
+    expression: str | None = Field(default=None, min_length=1)
+    case: list[When] | None = Field(default=None, min_length=1)
     otherwise: str | bool | int | float | None = Field(default=None, alias="else")
 
     _norm_expression = field_validator("expression", mode="before")(_sql_text)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Rule:
-        given = [k for k in ("bins", "quantile", "expression", "case") if getattr(self, k)]
+        given = [k for k in _RULE_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("a rule is exactly one of: bins, quantile, expression, case")
-        if self.otherwise is not None and not self.case:
+        if self.otherwise is not None and self.case is None:
             raise ValueError("'else' only goes with 'case'")
         return self
 
     @property
     def kind(self) -> str:
-        return next(k for k in ("bins", "quantile", "expression", "case") if getattr(self, k))
+        return next(k for k in _RULE_KINDS if getattr(self, k) is not None)
 
 
 class Tag(Strict):
@@ -190,10 +193,10 @@ class Tag(Strict):
 
 
 class FeatureFile(Strict):
-    version: Literal[1] = 1
+    version: Literal[1]
     features: list[Feature] = Field(default_factory=list)
 
 
 class TagFile(Strict):
-    version: Literal[1] = 1
+    version: Literal[1]
     tags: list[Tag] = Field(default_factory=list)
