@@ -72,12 +72,21 @@ create table if not exists hx_merges (
 """
 
 
+# one row per finished cleaning run: later builds (tags) know whether the clean tables changed
+CLEANS_DDL = """
+create table if not exists hx_cleans (
+    clean_id varchar primary key,
+    finished_at timestamp not null
+)
+"""
+
+
 def raw_table(table: str) -> str:
     return f"raw_{table}"
 
 
 def ensure_layout(engine: Engine) -> None:
-    for ddl in (LOADS_DDL, QUARANTINE_DDL, MERGES_DDL):
+    for ddl in (LOADS_DDL, QUARANTINE_DDL, MERGES_DDL, CLEANS_DDL):
         engine.execute(ddl)
     for name, table in TABLES.items():
         cols = ", ".join(f"{quote_ident(f)} varchar" for f in table.field_names)
@@ -85,3 +94,11 @@ def ensure_layout(engine: Engine) -> None:
             f"create table if not exists {raw_table(name)} (_source varchar not null, "
             f"_load_id varchar not null, _row bigint, {cols}, attributes json)"
         )
+
+
+def latest_clean(engine: Engine) -> str | None:
+    """The id of the cleaning run the clean tables come from (None before the first)."""
+    if not engine.table_exists("hx_cleans"):
+        return None
+    value = engine.scalar("select clean_id from hx_cleans order by finished_at desc limit 1")
+    return str(value) if value is not None else None

@@ -7,6 +7,7 @@ layer inside one transaction: a failure leaves the previous clean tables untouch
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -90,6 +91,9 @@ def run_clean(engine: Engine, config: WorkspaceConfig, console: Console) -> Clea
             "loaded_at::varchar as loaded_at, rows_read, rows_rejected_on_read, rows_accepted, "
             "rows_quarantined, rows_merged from hx_loads where status = 'loaded' "
             "order by table_name, source"
+        )
+        engine.execute(
+            "insert into hx_cleans values (?, now()::timestamp)", [f"clean-{uuid.uuid4().hex}"]
         )
         # working tables go before the commit, which would otherwise reconcile them too
         engine.drop_temporary()

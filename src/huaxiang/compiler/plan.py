@@ -59,12 +59,18 @@ class Plan:
                 continue
             wanted.add(name)
             stack.extend(self.depends.get(name, ()))
+        return self.subset(wanted & set(self.features), wanted & set(self.tags))
+
+    def subset(self, features: set[str], tags: set[str]) -> Plan:
+        """Only ``features`` and ``tags`` (a tag may still refer to the others by name: the
+        relation it is compiled over has to carry them)."""
+        keep = features | tags
         return Plan(
-            {k: v for k, v in self.features.items() if k in wanted},
-            {k: v for k, v in self.tags.items() if k in wanted},
-            [[t for t in level if t in wanted] for level in self.levels if set(level) & wanted],
-            {k: v for k, v in self.expressions.items() if k[0] in wanted},
-            {k: v for k, v in self.depends.items() if k in wanted},
+            {k: v for k, v in self.features.items() if k in features},
+            {k: v for k, v in self.tags.items() if k in tags},
+            [[t for t in level if t in tags] for level in self.levels if set(level) & tags],
+            {k: v for k, v in self.expressions.items() if k[0] in keep},
+            {k: v for k, v in self.depends.items() if k in keep},
         )
 
 

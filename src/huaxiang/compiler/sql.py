@@ -191,7 +191,7 @@ def features_query(plan: Plan, as_of: dt.date, sources: set[str] | None = None) 
         by_source.setdefault(f.source, []).append(f)
     ctes: list[str] = []
     joins = []
-    cols = []
+    cols: dict[str, str] = {}
     for source, features in sorted(by_source.items()):
         # a source with no data yet: its features are their defaults, with their types
         relation = empty_source(source) if sources is not None and source not in sources else None
@@ -201,9 +201,10 @@ def features_query(plan: Plan, as_of: dt.date, sources: set[str] | None = None) 
             joins.append(f"left join {alias} using (customer_id)")
             for f in yields:
                 ref = f"{alias}.{quote_ident(f.id)}"
-                cols.append(f"{_default_value(f, ref)} as {quote_ident(f.id)}")
+                cols[f.id] = f"{_default_value(f, ref)} as {quote_ident(f.id)}"
     with_ = ("with " + ",\n".join(ctes) + "\n") if ctes else ""
-    select = ",\n  ".join(["c.customer_id", *cols])
+    # columns in definition order, whatever query computes them
+    select = ",\n  ".join(["c.customer_id", *(cols[f] for f in plan.features)])
     return f"{with_}select {select}\nfrom customers c\n" + "\n".join(joins)
 
 

@@ -12,7 +12,6 @@ Tables written (one transaction, so a failed build leaves the previous one in pl
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -23,11 +22,8 @@ from huaxiang.console import Console
 from huaxiang.definitions.models import SOURCES
 from huaxiang.engine.duckdb_engine import Engine, quote_ident
 from huaxiang.errors import DataError, UsageError
-
-RUNS_DDL = (
-    "create table if not exists hx_tag_runs (run_id varchar primary key, as_of date, "
-    "built_at timestamp, customers bigint, definitions json)"
-)
+from huaxiang.tagging.changes import Work, definition_hashes, plan_work
+from huaxiang.warehouse import latest_clean
 
 
 @dataclass(frozen=True)
@@ -39,15 +35,9 @@ class TagBuild:
     tags: int
     seconds: float
     previous_run: str | None
-
-
-def definition_hashes(plan: Plan) -> dict[str, str]:
-    """A stable hash per feature and tag definition (what changed between two builds)."""
-    out = {}
-    for ident, model in [*plan.features.items(), *plan.tags.items()]:
-        text = model.model_dump_json(exclude={"name", "description", "value_names", "owner"})
-        out[ident] = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return out
+    computed_features: int  # the rest were kept from the previous build
+    computed_tags: int
+    reason: str  # why this much was computed
 
 
 def default_as_of(engine: Engine) -> dt.date:
@@ -65,8 +55,15 @@ def default_as_of(engine: Engine) -> dt.date:
 
 
 def build_tags(
-    engine: Engine, plan: Plan, console: Console, *, as_of: dt.date | None = None
+    engine: Engine,
+    plan: Plan,
+    console: Console,
+    *,
+    as_of: dt.date | None = None,
+    full: bool = False,
 ) -> TagBuild:
+    """Compute the tags as of ``as_of``: everything on a first build, after new data or
+    another as-of date (or with ``full``); otherwise only what changed definitions touch."""
     if not engine.table_exists("customers"):
         raise UsageError(
             "there are no clean customers yet",
@@ -78,26 +75,23 @@ def build_tags(
     started = time.perf_counter()
     run_id = f"tags-{dt.datetime.now():%Y%m%d-%H%M%S-%f}"
     sources = {s for s in SOURCES if engine.table_exists(s)}
-    engine.execute(RUNS_DDL)
+    clean_id = latest_clean(engine)
+    work = plan_work(engine, plan, as_of, clean_id, full=full)
     previous = engine.scalar("select run_id from hx_tag_runs order by built_at desc limit 1")
     with console.progress("building tags", total=3) as task, engine.transaction():
-        engine.execute(
-            f"create or replace table customer_features as {features_query(plan, as_of, sources)}"
-        )
+        _features(engine, plan, work, as_of, sources)
         task.advance()
         try:
-            engine.execute(
-                "create or replace table customer_tags as "
-                + tags_query(plan, as_of, "customer_features", set(engine.columns("customers")))
-            )
+            _tags(engine, plan, work, as_of)
         except Exception as exc:  # a type error only the data reveals (text compared to number)
             raise DataError(f"a tag rule failed on the data: {exc}") from exc
         task.advance()
         _snapshot(engine, plan, run_id, as_of)
         customers = engine.count("customer_tags")
         engine.execute(
-            "insert into hx_tag_runs values (?, ?, now()::timestamp, ?, ?)",
-            [run_id, as_of, customers, json.dumps(definition_hashes(plan))],
+            "insert into hx_tag_runs (run_id, as_of, built_at, customers, definitions, clean_id) "
+            "values (?, ?, now()::timestamp, ?, ?, ?)",
+            [run_id, as_of, customers, json.dumps(definition_hashes(plan)), clean_id],
         )
         task.advance()
     return TagBuild(
@@ -108,6 +102,54 @@ def build_tags(
         len(plan.tags),
         time.perf_counter() - started,
         previous,
+        len(work.features),
+        len(work.tags),
+        work.reason,
+    )
+
+
+def _features(engine: Engine, plan: Plan, work: Work, as_of: dt.date, sources: set[str]) -> None:
+    if work.full:
+        query = features_query(plan, as_of, sources)
+        engine.execute(f"create or replace table customer_features as {query}")
+        return
+    kept = [f for f in plan.features if f not in work.features]
+    if set(engine.columns("customer_features")) == {"customer_id", *kept} and not work.features:
+        return  # nothing to compute, nothing to drop
+    computed = features_query(plan.subset(set(work.features), set()), as_of, sources)
+    _recombine(engine, "customer_features", list(plan.features), work.features, computed)
+
+
+def _tags(engine: Engine, plan: Plan, work: Work, as_of: dt.date) -> None:
+    available = set(engine.columns("customers"))
+    if work.full:
+        query = tags_query(plan, as_of, "customer_features", available)
+        engine.execute(f"create or replace table customer_tags as {query}")
+        return
+    order = [t for level in plan.levels for t in level]
+    kept = [t for t in order if t not in work.tags]
+    if set(engine.columns("customer_tags")) == {"customer_id", *kept} and not work.tags:
+        return
+    # the recomputed tags read the features and the kept tags side by side
+    carried = "".join(f", t.{quote_ident(t)}" for t in kept)
+    relation = (
+        f"(select f.*{carried} from customer_features f join customer_tags t using (customer_id))"
+    )
+    subset = plan.subset(set(plan.features), set(work.tags))
+    _recombine(
+        engine, "customer_tags", order, work.tags, tags_query(subset, as_of, relation, available)
+    )
+
+
+def _recombine(
+    engine: Engine, table: str, columns: list[str], computed: frozenset[str], query: str
+) -> None:
+    """Rewrite ``table`` with ``columns`` in this order: the ``computed`` ones from ``query``,
+    the others as they are; a column whose definition is gone is left out."""
+    cols = ", ".join(f"{'n' if c in computed else 'o'}.{quote_ident(c)}" for c in columns)
+    join = f" left join ({query}) n using (customer_id)" if computed else ""
+    engine.execute(
+        f"create or replace table {table} as select o.customer_id, {cols} from {table} o{join}"
     )
 
 

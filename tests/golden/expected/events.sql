@@ -184,10 +184,10 @@ FROM (
         SELECT
           c.customer_id,
           COALESCE(s0."logins_90d", 0) AS "logins_90d",
-          s0."last_event_type" AS "last_event_type",
-          s0."first_event_at" AS "first_event_at",
           s1."top_event_channel_90d" AS "top_event_channel_90d",
           COALESCE(s2."pages_viewed", 0) AS "pages_viewed",
+          s0."last_event_type" AS "last_event_type",
+          s0."first_event_at" AS "first_event_at",
           COALESCE(s3."orders_90d", 0) AS "orders_90d"
         FROM customers AS c
         LEFT JOIN s0

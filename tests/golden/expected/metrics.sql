@@ -198,16 +198,16 @@ FROM (
         )
         SELECT
           c.customer_id,
+          s1."top_category" AS "top_category",
+          COALESCE(s2."top_channel_6m", 'none') AS "top_channel_6m",
           s0."coupon_share_6m" AS "coupon_share_6m",
+          COALESCE(s1."categories", 0) AS "categories",
           s0."first_category" AS "first_category",
           s0."last_channel" AS "last_channel",
           s0."max_amount" AS "max_amount",
           s0."avg_amount" AS "avg_amount",
           COALESCE(s0."min_amount_90d", 0.0) AS "min_amount_90d",
-          s0."last_order_at" AS "last_order_at",
-          s1."top_category" AS "top_category",
-          COALESCE(s1."categories", 0) AS "categories",
-          COALESCE(s2."top_channel_6m", 'none') AS "top_channel_6m"
+          s0."last_order_at" AS "last_order_at"
         FROM customers AS c
         LEFT JOIN s0
           USING (customer_id)
