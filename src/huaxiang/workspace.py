@@ -28,7 +28,8 @@ from huaxiang.schema import TABLES
 from huaxiang.store.opstore import OperationalStore
 from huaxiang.tagging.build import TagBuild, build_tags, default_as_of
 from huaxiang.tagging.dictionary import dictionary
-from huaxiang.tagging.export import write_dictionary
+from huaxiang.tagging.export import write_dictionary, write_table
+from huaxiang.tagging.history import Moves, RunRef, moved_customers, tag_moves, tag_runs
 
 STATE_DIR = ".huaxiang"
 DEFINITION_DIRS = ("tags", "features", "segments", "journeys")
@@ -287,11 +288,15 @@ class Workspace:
     def as_of(self, as_of: dt.date | None = None) -> dt.date:
         return as_of or self.config.tagging.as_of or default_as_of(self.engine)
 
-    def build_tags(self, as_of: dt.date | None = None, *, plan: Plan | None = None) -> TagBuild:
+    def build_tags(
+        self, as_of: dt.date | None = None, *, plan: Plan | None = None, full: bool = False
+    ) -> TagBuild:
+        """Compute the tags; after a definition change only what depends on it (``full``:
+        everything)."""
         plan = plan or self.tag_plan()
         run_id = self.store.start_run("tags")
         try:
-            result = build_tags(self.engine, plan, self.console, as_of=self.as_of(as_of))
+            result = build_tags(self.engine, plan, self.console, as_of=self.as_of(as_of), full=full)
         except BaseException:
             self.store.finish_run(run_id, "failed")
             raise
@@ -317,6 +322,83 @@ class Workspace:
     def tag_dictionary(self, lang: str | None = None) -> list[dict[str, Any]]:
         language = lang or ("zh" if self.config.locale == "zh-CN" else "en")
         return dictionary(self.engine, self.tag_plan(), language)
+
+    def tag_runs(self) -> list[dict[str, Any]]:
+        """Every tag build (run id, as-of day, time, customers), newest first."""
+        return tag_runs(self.engine)
+
+    def tag_moves(
+        self,
+        tag: str,
+        since: RunRef = None,
+        until: RunRef = None,
+        *,
+        from_value: str | None = None,
+        to_value: str | None = None,
+    ) -> Moves:
+        """How customers moved between the values of ``tag`` from build ``since`` (a run id or
+        a day; default: the build before the latest) to build ``until`` (default: the latest)."""
+        return tag_moves(
+            self.engine,
+            tag,
+            since,
+            until,
+            from_value=self._tag_value(tag, from_value),
+            to_value=self._tag_value(tag, to_value),
+        )
+
+    def moved_customers(
+        self,
+        tag: str,
+        since: RunRef = None,
+        until: RunRef = None,
+        *,
+        from_value: str | None = None,
+        to_value: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The customers behind :meth:`tag_moves`, with their value before and after."""
+        return moved_customers(
+            self.engine,
+            tag,
+            since,
+            until,
+            from_value=self._tag_value(tag, from_value),
+            to_value=self._tag_value(tag, to_value),
+        )
+
+    def _tag_value(self, tag: str, text: str | None) -> str | None:
+        """A value as stored, given as stored or by its display name (重要价值客户)."""
+        tags = self.tag_plan().tags
+        if text is None or tag not in tags or text in tags[tag].value_names:
+            return text
+        for value, name in tags[tag].value_names.items():
+            if text in (name.zh, name.en):
+                return value
+        return text
+
+    def export_moved_customers(
+        self,
+        path: Path,
+        tag: str,
+        since: RunRef = None,
+        until: RunRef = None,
+        *,
+        from_value: str | None = None,
+        to_value: str | None = None,
+    ) -> Path:
+        """Write the customers behind :meth:`tag_moves` to .csv, .xlsx or .json."""
+        found = self.moved_customers(tag, since, until, from_value=from_value, to_value=to_value)
+        columns = ["customer_id", "from", "to"]
+        rows = [[r[c] for c in columns] for r in found]
+        return write_table(path, columns, rows, sheet=f"{tag} moves"[:31], records=found)
+
+    def tag_value_names(self, tag: str, lang: str | None = None) -> dict[str, str]:
+        """The display names of a tag's values (empty when it has none or is gone)."""
+        tags = self.tag_plan().tags
+        language = lang or ("zh" if self.config.locale == "zh-CN" else "en")
+        if tag not in tags:
+            return {}
+        return {value: text.get(language) for value, text in tags[tag].value_names.items()}
 
     def export_tag_dictionary(self, path: Path, lang: str | None = None) -> Path:
         return write_dictionary(self.tag_dictionary(lang), path)

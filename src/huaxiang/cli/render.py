@@ -155,6 +155,13 @@ def tag_build(console: Console, result: Any) -> None:
         f"{result.tags} tags and {result.features} features for {result.customers:,} customers "
         f"as of {result.as_of} in {result.seconds:.1f} s (run {result.run_id})"
     )
+    if result.computed_tags < result.tags or result.computed_features < result.features:
+        console.info(
+            f"computed {result.computed_tags} tags and {result.computed_features} features, "
+            f"kept the rest from {result.previous_run} ({result.reason})"
+        )
+    elif result.reason:
+        console.info(f"computed everything: {result.reason}")
     console.info("see them with: huaxiang tags list")
 
 
@@ -188,3 +195,36 @@ def tag_dictionary(console: Console, entries: list[dict[str, Any]]) -> None:
             drift_text,
         )
     _rich(console).print(table)
+
+
+def tag_runs(console: Console, runs: list[dict[str, Any]]) -> None:
+    if not runs:
+        console.info("no tag builds yet: huaxiang tags build")
+        return
+    table = Table(title="tag builds", title_justify="left")
+    for col in ("run", "as of", "built at", "customers"):
+        table.add_column(col, justify="right" if col == "customers" else "left")
+    for r in runs:
+        table.add_row(
+            r["run_id"], str(r["as_of"]), f"{r['built_at']:%Y-%m-%d %H:%M}", _n(r["customers"])
+        )
+    _rich(console).print(table)
+
+
+def tag_moves(console: Console, moves: Any, names: dict[str, str]) -> None:
+    def shown(value: str | None) -> str:
+        return "(none)" if value is None else escape(names.get(value, value))
+
+    since, until = moves.since, moves.until
+    table = Table(
+        title=f"{moves.tag}: {since['run_id']} (as of {since['as_of']}) -> "
+        f"{until['run_id']} (as of {until['as_of']})",
+        title_justify="left",
+    )
+    for col in ("from", "to", "customers", "share of moves"):
+        table.add_column(col, justify="right" if col in ("customers", "share of moves") else "left")
+    for f in moves.flows:
+        share = f["customers"] / moves.moved if moves.moved else 0.0
+        table.add_row(shown(f["from"]), shown(f["to"]), _n(f["customers"]), f"{share:.1%}")
+    _rich(console).print(table)
+    console.info(f"{moves.moved:,} customers moved, {moves.unchanged:,} kept their value")

@@ -1,4 +1,5 @@
-"""Writing the tag dictionary to a file: JSON, CSV (UTF-8 with BOM, Excel opens it) or xlsx."""
+"""Writing tag tables (the dictionary, moved customers) to a file: JSON, CSV (UTF-8 with BOM,
+Excel opens it) or xlsx."""
 
 from __future__ import annotations
 
@@ -36,14 +37,27 @@ def _cell(value: Any) -> Any:
 
 
 def write_dictionary(entries: list[dict[str, Any]], path: Path) -> Path:
+    header = [f"{zh} ({en})" if en != zh else zh for en, zh in COLUMNS]
+    rows = [[_cell(e.get(key)) for key, _ in COLUMNS] for e in entries]
+    return write_table(path, header, rows, sheet="标签表", records=entries)
+
+
+def write_table(
+    path: Path,
+    header: list[str],
+    rows: list[list[Any]],
+    *,
+    sheet: str,
+    records: list[dict[str, Any]],
+) -> Path:
+    """``rows`` under ``header`` as .csv or .xlsx, or ``records`` as .json (by the suffix)."""
     suffix = path.suffix.lower()
     if suffix == ".json":
-        path.write_text(json.dumps(entries, ensure_ascii=False, indent=2), encoding="utf-8")
+        text = json.dumps(records, ensure_ascii=False, indent=2, default=str)
+        path.write_text(text, encoding="utf-8")
         return path
     if suffix not in (".csv", ".xlsx"):
         raise UsageError(f"cannot write {path.name}", hint="use a .json, .csv or .xlsx file name")
-    header = [f"{zh} ({en})" if en != zh else zh for en, zh in COLUMNS]
-    rows = [[_cell(e.get(key)) for key, _ in COLUMNS] for e in entries]
     if suffix == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
@@ -52,13 +66,11 @@ def write_dictionary(entries: list[dict[str, Any]], path: Path) -> Path:
         return path
     from openpyxl import Workbook
 
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "标签表"
-    sheet.append(header)
+    book = Workbook(write_only=True)
+    out = book.create_sheet(sheet)
+    out.freeze_panes = "B2"
+    out.append(header)
     for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "B2"
+        out.append(row)
     book.save(path)
     return path
