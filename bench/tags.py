@@ -108,19 +108,23 @@ def main() -> None:
 def grow_events(engine: object, per_customer: float) -> None:
     """Copy the events table, shifted back one week per copy, to ``per_customer`` events."""
     from huaxiang.engine.duckdb_engine import Engine
+    from huaxiang.warehouse import CLEANS_DDL
 
     assert isinstance(engine, Engine)
     customers = engine.count("customers")
     have = engine.count("events")
     copies = int(per_customer * customers // max(have, 1))
-    if copies <= 1:
-        return
     with engine.transaction():
-        engine.execute(
-            "insert into events select e.* replace (e.occurred_at - to_weeks(k) as occurred_at) "
-            f"from events e, range(1, {copies}) t(k)"
-        )
-    print(f"events grown {copies}x in the warehouse: {engine.count('events'):,} rows")
+        if copies > 1:
+            engine.execute(
+                "insert into events select e.* replace (e.occurred_at - to_weeks(k) as "
+                f"occurred_at) from events e, range(1, {copies}) t(k)"
+            )
+            print(f"events grown {copies}x in the warehouse: {engine.count('events'):,} rows")
+        # the clean data changed: record it the way a cleaning run does, so that tag builds
+        # know their previous columns are stale (and the rebuild below can reuse the new ones)
+        engine.execute(CLEANS_DDL)
+        engine.execute("insert into hx_cleans values ('clean-bench-' || uuid(), now()::timestamp)")
 
 
 if __name__ == "__main__":

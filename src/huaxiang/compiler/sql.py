@@ -9,6 +9,7 @@ window functions in their level. The as-of date is a literal: a build is reprodu
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import sqlglot
 from sqlglot import exp
@@ -25,6 +26,8 @@ _SUMMING = ("count", "distinct", "sum")  # no rows means 0, not unknown
 def _lit(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"'{value}'::double"  # inf, -inf, nan: YAML's .inf (a bare inf is a column)
     if isinstance(value, (int, float)):
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
@@ -122,7 +125,17 @@ def source_query(
         f"select customer_id, {time}{shared.projection()}\n  from {relation or source}\n"
         f"  where customer_id is not null and {time} < {_date(as_of)} + interval 1 day"
     )
-    return f"select customer_id,\n  {aggs}\nfrom (\n  {rows}\n)\ngroup by customer_id"
+    counted = _rows_counted([_scope(plan, f, as_of, shared) for f in features])
+    where = f"\nwhere {counted}" if counted else ""
+    return f"select customer_id,\n  {aggs}\nfrom (\n  {rows}\n){where}\ngroup by customer_id"
+
+
+def _rows_counted(scopes: list[list[str]]) -> str | None:
+    """The rows any of the features counts, when every feature has a scope: the others are
+    dropped before they are grouped (a 12-month window over 3 years of orders groups a third)."""
+    if not scopes or not all(scopes):
+        return None
+    return " or ".join(f"({' and '.join(scope)})" for scope in dict.fromkeys(map(tuple, scopes)))
 
 
 _PER_VALUE = ("distinct", "mode")
@@ -158,9 +171,11 @@ def value_query(
         f"    from {relation or source}\n"
         f"    where customer_id is not null and {time} < {_date(as_of)} + interval 1 day"
     )
+    counted = _rows_counted([_scope(plan, f, as_of, shared) for f in features])
     per_value = (
         f"select customer_id, _value, {', '.join(counts)}\n  from (\n    {rows}\n  )\n"
-        "  where _value is not null\n  group by customer_id, _value"
+        f"  where _value is not null{f' and ({counted})' if counted else ''}\n"
+        "  group by customer_id, _value"
     )
     return (
         f"select customer_id,\n  {', '.join(picks)}\nfrom (\n  {per_value}\n)\ngroup by customer_id"

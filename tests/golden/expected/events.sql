@@ -126,7 +126,11 @@ FROM (
                 AND "occurred_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
             )
             WHERE
-              NOT _value IS NULL
+              NOT _value IS NULL AND (
+                (
+                  _c0
+                )
+              )
             GROUP BY
               customer_id,
               _value
@@ -155,7 +159,11 @@ FROM (
                 AND "occurred_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
             )
             WHERE
-              NOT _value IS NULL
+              NOT _value IS NULL AND (
+                (
+                  _c0
+                )
+              )
             GROUP BY
               customer_id,
               _value
@@ -178,6 +186,10 @@ FROM (
               NOT customer_id IS NULL
               AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
           )
+          WHERE
+            (
+              _c0 AND _c1
+            )
           GROUP BY
             customer_id
         )

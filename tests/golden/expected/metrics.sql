@@ -158,7 +158,11 @@ FROM (
                 AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
             )
             WHERE
-              NOT _value IS NULL
+              NOT _value IS NULL AND (
+                (
+                  _c0
+                )
+              )
             GROUP BY
               customer_id,
               _value
@@ -188,7 +192,11 @@ FROM (
                 AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
             )
             WHERE
-              NOT _value IS NULL
+              NOT _value IS NULL AND (
+                (
+                  _c0 AND _c1
+                )
+              )
             GROUP BY
               customer_id,
               _value

@@ -153,6 +153,10 @@ FROM (
               NOT customer_id IS NULL
               AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
           )
+          WHERE
+            (
+              _c0
+            )
           GROUP BY
             customer_id
         )

@@ -121,6 +121,28 @@ FROM (
               NOT customer_id IS NULL
               AND "ordered_at" < CAST('2026-06-30' AS DATE) + INTERVAL '1' DAY
           )
+          WHERE
+            (
+              _c0 AND _c1
+            )
+            OR (
+              _c2 AND _c1
+            )
+            OR (
+              _c1
+            )
+            OR (
+              _c4
+            )
+            OR (
+              _c0
+            )
+            OR (
+              _c5 AND _c1
+            )
+            OR (
+              _c6 AND _c1
+            )
           GROUP BY
             customer_id
         )
