@@ -539,3 +539,86 @@ def test_the_future_starts_now_in_the_workspace_zone(tmp_path: Path) -> None:
         quarantined = ws.engine.rows("select _row, rule from quarantine")
     assert accepted == [("O1",)]
     assert quarantined == [(3, "future_ordered_at")]
+
+
+def test_rule_order_holds_across_constant_and_statistical_rules(tmp_path: Path) -> None:
+    """Constant rules are judged while typing, outlier rules after the statistics; a row that
+    several rules catch still goes to the first of them in configuration order, and flags of
+    both kinds add up in rule order."""
+    amounts = [*VALUES[:-1], "1000", "1000", "12"]
+    discounts = ["1", "2", *["1"] * 7, "500", "1", "500"]  # O9: amount and discount rules fire
+    orders = csv_text(
+        [["订单号", "客户编号", "下单时间", "金额", "优惠金额"]]
+        + [
+            [f"O{i}", f"C{i}", "2024-05-08", a, d]
+            for i, (a, d) in enumerate(zip(amounts, discounts, strict=True))
+        ]
+    )
+    ws = make_workspace(
+        tmp_path,
+        {"o.csv": orders},
+        [{"name": "o", "table": "orders", "path": "o.csv"}],
+        cleaning={
+            "outliers": [
+                {
+                    "table": "orders",
+                    "field": "amount",
+                    "action": "quarantine",
+                    "rule": "sigma",
+                    "k": 1.5,
+                },
+                {
+                    "table": "orders",
+                    "field": "discount",
+                    "action": "quarantine",
+                    "rule": "bounds",
+                    "min": 0,
+                    "max": 100,
+                },
+                {"table": "orders", "field": "amount", "action": "flag", "rule": "iqr", "k": 0.1},
+                {
+                    "table": "orders",
+                    "field": "discount",
+                    "action": "flag",
+                    "rule": "bounds",
+                    "min": 0,
+                    "max": 1,
+                },
+            ]
+        },
+    )
+    with ws:
+        ws.ingest()
+        result = ws.clean()
+        verdicts = dict(
+            ws.engine.rows(
+                "select r.order_id, q.rule from quarantine q join raw_orders r "
+                "using (_load_id, _row) where q.table_name = 'orders'"
+            )
+        )
+        flags = {
+            k: [f for f in v if f != "unknown_customer"]  # no customers table here
+            for k, v in ws.engine.rows("select order_id, _flags from orders")
+        }
+    names = {
+        (r.column, r.action): r.rule
+        for r in result.ledger.rules
+        if r.table == "orders" and r.column in ("amount", "discount") and r.count
+    }
+    amount_out, discount_out = names[("amount", "quarantined")], names[("discount", "quarantined")]
+    # statistics describe the rows no constant rule catches (O9 and O11 have a discount of 500)
+    kept = [float(a) for a, d in zip(amounts, discounts, strict=True) if float(d) <= 100]
+    mean, std = statistics.mean(kept), statistics.stdev(kept)
+    assert mean + 1.5 * std < 1000  # so both 1000s are outliers
+    assert verdicts == {"O9": amount_out, "O10": amount_out, "O11": discount_out}
+    q1, _, q3 = statistics.quantiles(kept, n=4, method="inclusive")
+    lo, hi = q1 - 0.1 * (q3 - q1), q3 + 0.1 * (q3 - q1)
+    amount_flag, discount_flag = names[("amount", "flagged")], names[("discount", "flagged")]
+    expected = {
+        f"O{i}": [amount_flag] * (not lo <= float(amounts[i]) <= hi)
+        + [discount_flag] * (float(discounts[i]) > 1)
+        for i in range(9)
+    }
+    assert flags == expected
+    assert flags["O1"] == [amount_flag, discount_flag]  # both kinds, in rule order
+    assert result.balanced

@@ -59,12 +59,13 @@ def timestamp_expr(x: str, *, day_first: bool, timezone: str) -> str:
     tz = timezone.replace("'", "''")
     v = f"({x})"
     iso_local = (
-        f"length({v}) between 10 and 19 and {v}[5] = '-' and not ends_with({v}, 'Z') "
+        f"length({v}) between 8 and 19 and {v}[5] in ('-', '/') and not ends_with({v}, 'Z') "
         f"and not contains(substr({v}, 11), '+') and not contains(substr({v}, 11), '-')"
     )
     return (
         f"case when {v} is null then null "
-        # fast path for the common case, ISO local time (2024-05-08 13:22:01)
+        # fast path for the common cases, local time year first: 2024-05-08 13:22:01,
+        # 2024/5/8 9:05 (DuckDB's own cast reads both)
         f"when {iso_local} and try_cast({v} as timestamp) is not null "
         f"then try_cast({v} as timestamp) "
         # zone given (2024-05-08T13:22:01+08:00, ...Z): convert to the workspace's zone

@@ -18,7 +18,13 @@ from __future__ import annotations
 from huaxiang.clean import dedupe
 from huaxiang.clean.accounting import Ledger
 from huaxiang.clean.parse import blank, field_expr
-from huaxiang.clean.rules import Rule, builtin_rules, configured_rules, resolve_statistics
+from huaxiang.clean.rules import (
+    Rule,
+    builtin_rules,
+    configured_rules,
+    needs_statistics,
+    resolve_statistics,
+)
 from huaxiang.config.models import WorkspaceConfig
 from huaxiang.engine.duckdb_engine import Engine, quote_ident
 from huaxiang.schema import TABLES
@@ -38,15 +44,14 @@ def _priorities(engine: Engine, config: WorkspaceConfig) -> None:
         engine.execute("insert into source_priority values (?, ?)", [s.name, s.priority])
 
 
-def build_typed(engine: Engine, config: WorkspaceConfig, table: str) -> str:
-    """Step 1: typed values next to unreadable-value markers; returns the relation name.
+def typed_select(engine: Engine, config: WorkspaceConfig, table: str) -> str:
+    """Step 1 as a query: typed values next to unreadable-value markers (``_bad_<field>``).
 
     Three small projections instead of one: blanking first keeps each parse expression short
     (the binder slows down sharply on deeply repeated sub-expressions).
     """
     spec = TABLES[table]
     c = config.cleaning
-    name = f"typed_{table}"
     blanks = ", ".join(
         f"{blank('r.' + quote_ident(f))} as {quote_ident(f)}" for f in spec.field_names
     )
@@ -64,8 +69,9 @@ def build_typed(engine: Engine, config: WorkspaceConfig, table: str) -> str:
     # nested projections, not one: each level refers to the one below by column name, so no
     # expression is repeated textually (the binder slows down sharply on repeated
     # sub-expressions) and nothing is materialised in between
-    engine.execute(
-        f"create or replace temp table {name} as select _source, _load_id, _row, _priority, "
+    _priorities(engine, config)
+    return (
+        f"select _source, _load_id, _row, _priority, "
         f"_loaded_at, attributes, {', '.join(finals)} from ("
         f"select *{''.join(', ' + t for t in typed)} from ("
         f"select r._source, r._load_id, r._row, coalesce(p._priority, 100) as _priority, "
@@ -73,6 +79,12 @@ def build_typed(engine: Engine, config: WorkspaceConfig, table: str) -> str:
         f"left join source_priority p using (_source) "
         f"left join hx_loads l on l.load_id = r._load_id))"
     )
+
+
+def build_typed(engine: Engine, config: WorkspaceConfig, table: str) -> str:
+    """Step 1: the typed table; returns its name (customers get their regions here)."""
+    name = f"typed_{table}"
+    engine.execute(f"create or replace temp table {name} as {typed_select(engine, config, table)}")
     if table == "customers":
         _standardise_customers(engine, config, name)
     return name
@@ -108,16 +120,14 @@ def _standardise_customers(engine: Engine, config: WorkspaceConfig, name: str) -
     engine.execute(f"drop table {name}_regions")
 
 
-def check(engine: Engine, config: WorkspaceConfig, table: str, typed: str, ledger: Ledger) -> str:
-    """Step 2: quarantine, flag, clear and cap; returns the relation of accepted rows."""
-    rules = resolve_statistics(
-        engine,
-        typed,
-        builtin_rules(table, config.cleaning.timezone) + configured_rules(config.cleaning, table),
-    )
+def _rules(config: WorkspaceConfig, table: str) -> list[Rule]:
+    return builtin_rules(table, config.cleaning.timezone) + configured_rules(config.cleaning, table)
+
+
+def _verdicts(rules: list[Rule]) -> tuple[str, str]:
+    """The first quarantine rule that fires, and the list of flags that fire, as SQL."""
     quarantine = [r for r in rules if r.action == "quarantine"]
     flags = [r for r in rules if r.action == "flag"]
-    fixes = [r for r in rules if r.action in ("clear", "cap")]
     q_case = (
         "case " + " ".join(f"when {r.condition} then {_str(r.name)}" for r in quarantine) + " end"
         if quarantine
@@ -130,20 +140,67 @@ def check(engine: Engine, config: WorkspaceConfig, table: str, typed: str, ledge
         if flags
         else "[]::varchar[]"
     )
+    return q_case, f_list
+
+
+def check(engine: Engine, config: WorkspaceConfig, table: str, typed: str, ledger: Ledger) -> str:
+    """Step 2 over a typed table: quarantine, flag, clear and cap; returns the relation of
+    accepted rows."""
+    rules = resolve_statistics(engine, typed, _rules(config, table))
+    q_case, f_list = _verdicts(rules)
     checked = f"accepted_{table}"
     engine.execute(
         f"create or replace temp table {checked} as select *, {q_case} as _quarantine_rule, "
         f"{f_list} as _flags from {typed}"
     )
+    _settle(engine, table, checked, rules, ledger)
+    return checked
+
+
+def type_and_check(engine: Engine, config: WorkspaceConfig, table: str, ledger: Ledger) -> str:
+    """Steps 1 and 2 in one pass over the raw rows (one working table, not two).
+
+    Rules with constant conditions are evaluated while typing. Outlier rules need statistics
+    of the rows those rules keep, so they come second: the statistics are read from the
+    working table, and the few rows an outlier rule fires on get their verdict again with
+    every rule in order, exactly as if all had been evaluated at once.
+    """
+    given = _rules(config, table)
+    late = [needs_statistics(r) for r in given]
+    early = resolve_statistics(engine, "", [r for r, x in zip(given, late, strict=True) if not x])
+    q_case, f_list = _verdicts(early)
+    checked = f"accepted_{table}"
+    engine.execute(
+        f"create or replace temp table {checked} as select *, {q_case} as _quarantine_rule, "
+        f"{f_list} as _flags from ({typed_select(engine, config, table)})"
+    )
+    ledger.completeness_before(engine, table, checked)
+    rules = resolve_statistics(engine, checked, given)
+    q_case, f_list = _verdicts(rules)
+    for action, column, verdict in (
+        ("quarantine", "_quarantine_rule", q_case),
+        ("flag", "_flags", f_list),
+    ):
+        fires = [r.condition for r, x in zip(rules, late, strict=True) if x and r.action == action]
+        if fires:
+            where = " or ".join(f"coalesce({c}, false)" for c in fires)
+            engine.execute(f"update {checked} set {column} = {verdict} where {where}")
+    _settle(engine, table, checked, rules, ledger)
+    return checked
+
+
+def _settle(engine: Engine, table: str, checked: str, rules: list[Rule], ledger: Ledger) -> None:
+    """Count the verdicts, move quarantined rows out, then clear and cap in place."""
     ledger.count_rules(engine, checked, rules)
-    _quarantine(engine, table, checked, quarantine)
+    _quarantine(engine, table, checked, [r for r in rules if r.action == "quarantine"])
     engine.execute(f"delete from {checked} where _quarantine_rule is not null")
     # clear / cap on the rows that stay, in place (they touch few rows); per column one
     # UPDATE whose conditions all see the original values, applied in rule order
     by_column: dict[str, list[Rule]] = {}
-    for r in fixes:
-        assert r.column is not None
-        by_column.setdefault(r.column, []).append(r)
+    for r in rules:
+        if r.action in ("clear", "cap"):
+            assert r.column is not None
+            by_column.setdefault(r.column, []).append(r)
     for column, column_rules in by_column.items():
         col = quote_ident(column)
         whens = " ".join(
@@ -154,7 +211,6 @@ def check(engine: Engine, config: WorkspaceConfig, table: str, typed: str, ledge
         engine.execute(
             f"update {checked} set {col} = case {whens} else {col} end where {any_fires}"
         )
-    return checked
 
 
 def _quarantine(engine: Engine, table: str, checked: str, rules: list[Rule]) -> None:
@@ -211,11 +267,13 @@ def fill_missing(
 
 def clean_table(engine: Engine, config: WorkspaceConfig, table: str, ledger: Ledger) -> str:
     """Steps 1-4 for one table; returns the relation holding its clean rows."""
-    _priorities(engine, config)
-    typed = build_typed(engine, config, table)
-    ledger.completeness_before(engine, table, typed)
-    accepted = check(engine, config, table, typed, ledger)
-    engine.execute(f"drop table {typed}")
+    if table == "customers":  # regions are standardised on the typed table, before rules
+        typed = build_typed(engine, config, table)
+        ledger.completeness_before(engine, table, typed)
+        accepted = check(engine, config, table, typed, ledger)
+        engine.execute(f"drop table {typed}")
+    else:
+        accepted = type_and_check(engine, config, table, ledger)
     fill_missing(engine, config, table, accepted, ledger)
     dedupe.exact(engine, table, accepted, ledger)
     if table != "customers":

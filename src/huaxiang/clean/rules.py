@@ -226,6 +226,11 @@ def resolve_statistics(engine: Engine, relation: str, rules: list[Rule]) -> list
     return out
 
 
+def needs_statistics(rule: Rule) -> bool:
+    """An outlier rule whose limits come from the data (mean, deviation, quartiles)."""
+    return rule.pending is not None and not _is_plain(rule.pending)
+
+
 def _is_plain(o: OutlierRule) -> bool:
     """A bounds rule whose limits are constants (no statistic of the data needed)."""
     return o.rule == "bounds" and not o.above_mean_ratio

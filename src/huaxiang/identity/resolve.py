@@ -55,9 +55,15 @@ def resolve(
         if config.cleaning.dedupe.survivorship == "source_priority"
         else latest
     )
+    # records are numbered on a narrow table (sorting the wide records costs seconds per
+    # million); the view joins the number back, and (_load_id, _row) names one record
     engine.execute(
-        f"create or replace temp table id_records as select row_number() over "
-        f"(order by _priority, _loaded_at, _load_id, _row) as rec, * from {accepted}"
+        "create or replace temp table id_order as select _load_id, _row, row_number() over "
+        f"(order by _priority, _loaded_at, _load_id, _row) as rec from {accepted}"
+    )
+    engine.execute(
+        f"create or replace temp view id_records as select o.rec, a.* from {accepted} a "
+        "join id_order o on o._load_id = a._load_id and o._row = a._row"
     )
     union = (
         " union all ".join(
@@ -110,7 +116,8 @@ def resolve(
             reason_zh="共享标识（客户编号、手机号、邮箱等）的记录合并为同一客户",
         )
     )
-    for t in ("id_records", "id_keys_all", "id_keys", "id_shared", "id_labels"):
+    engine.execute("drop view if exists id_records")
+    for t in ("id_order", "id_keys_all", "id_keys", "id_shared", "id_labels"):
         engine.execute(f"drop table if exists {t}")
     return IdentityStats(records, customers, records - customers, largest, rounds, shared, new_ids)
 
@@ -180,12 +187,18 @@ def _assign_golden(engine: Engine) -> int:
 
 def _build_customers(engine: Engine, order: str) -> None:
     """Golden records (survivorship per field), the audit of links, and the merges."""
+    # ranks on the columns the order uses only, then the records beside them
     engine.execute(
-        "create or replace temp table id_ranked as select r.*, g.golden_id, "
+        "create or replace temp table id_rank as select rec, g.golden_id, "
         f"row_number() over w as _ord, count(*) over (partition by g.golden_id) as _size "
         f"from id_records r join id_golden g using (rec) "
         f"window w as (partition by g.golden_id order by {order})"
     )
+    engine.execute(
+        "create or replace temp table id_ranked as select r.*, k.golden_id, k._ord, k._size "
+        "from id_records r join id_rank k using (rec)"
+    )
+    engine.execute("drop table id_rank")
     engine.execute(
         "create or replace temp table id_matched as select k.rec, list(distinct k.kind order by "
         "k.kind) as matched_on from id_keys k join (select kind, value from id_keys group by all "
