@@ -29,6 +29,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from huaxiang.engine.duckdb_engine import Engine
 
 TARGET_SECONDS = 30.0
 TARGET_RSS_GB = 6.0
@@ -105,12 +109,10 @@ def main() -> None:
     )
 
 
-def grow_events(engine: object, per_customer: float) -> None:
+def grow_events(engine: Engine, per_customer: float) -> None:
     """Copy the events table, shifted back one week per copy, to ``per_customer`` events."""
-    from huaxiang.engine.duckdb_engine import Engine
     from huaxiang.warehouse import CLEANS_DDL
 
-    assert isinstance(engine, Engine)
     customers = engine.count("customers")
     have = engine.count("events")
     copies = int(per_customer * customers // max(have, 1))

@@ -320,8 +320,7 @@ class Workspace:
         return standalone_query(plan, when, tag_ids)
 
     def tag_dictionary(self, lang: str | None = None) -> list[dict[str, Any]]:
-        language = lang or ("zh" if self.config.locale == "zh-CN" else "en")
-        return dictionary(self.engine, self.tag_plan(), language)
+        return dictionary(self.engine, self.tag_plan(), self._language(lang))
 
     def tag_runs(self) -> list[dict[str, Any]]:
         """Every tag build (run id, as-of day, time, customers), newest first."""
@@ -338,14 +337,8 @@ class Workspace:
     ) -> Moves:
         """How customers moved between the values of ``tag`` from build ``since`` (a run id or
         a day; default: the build before the latest) to build ``until`` (default: the latest)."""
-        return tag_moves(
-            self.engine,
-            tag,
-            since,
-            until,
-            from_value=self._tag_value(tag, from_value),
-            to_value=self._tag_value(tag, to_value),
-        )
+        stored_from, stored_to = self._stored_values(tag, from_value, to_value)
+        return tag_moves(self.engine, tag, since, until, from_value=stored_from, to_value=stored_to)
 
     def moved_customers(
         self,
@@ -357,24 +350,17 @@ class Workspace:
         to_value: str | None = None,
     ) -> list[dict[str, Any]]:
         """The customers behind :meth:`tag_moves`, with their value before and after."""
+        stored_from, stored_to = self._stored_values(tag, from_value, to_value)
         return moved_customers(
-            self.engine,
-            tag,
-            since,
-            until,
-            from_value=self._tag_value(tag, from_value),
-            to_value=self._tag_value(tag, to_value),
+            self.engine, tag, since, until, from_value=stored_from, to_value=stored_to
         )
 
-    def _tag_value(self, tag: str, text: str | None) -> str | None:
-        """A value as stored, given as stored or by its display name (重要价值客户)."""
-        tags = self.tag_plan().tags
-        if text is None or tag not in tags or text in tags[tag].value_names:
-            return text
-        for value, name in tags[tag].value_names.items():
-            if text in (name.zh, name.en):
-                return value
-        return text
+    def _stored_values(self, tag: str, *texts: str | None) -> list[str | None]:
+        """Values as stored, each given as stored or by its display name (重要价值客户)."""
+        definition = self.tag_plan().tags.get(tag)
+        names = definition.value_names if definition is not None else {}
+        by_name = {n: value for value, text in names.items() for n in (text.zh, text.en) if n}
+        return [t if t is None or t in names else by_name.get(t, t) for t in texts]
 
     def export_moved_customers(
         self,
@@ -394,11 +380,14 @@ class Workspace:
 
     def tag_value_names(self, tag: str, lang: str | None = None) -> dict[str, str]:
         """The display names of a tag's values (empty when it has none or is gone)."""
-        tags = self.tag_plan().tags
-        language = lang or ("zh" if self.config.locale == "zh-CN" else "en")
-        if tag not in tags:
+        definition = self.tag_plan().tags.get(tag)
+        if definition is None:
             return {}
-        return {value: text.get(language) for value, text in tags[tag].value_names.items()}
+        language = self._language(lang)
+        return {value: text.get(language) for value, text in definition.value_names.items()}
+
+    def _language(self, lang: str | None) -> str:
+        return lang or ("zh" if self.config.locale == "zh-CN" else "en")
 
     def export_tag_dictionary(self, path: Path, lang: str | None = None) -> Path:
         return write_dictionary(self.tag_dictionary(lang), path)

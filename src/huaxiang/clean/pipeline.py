@@ -44,7 +44,7 @@ def _priorities(engine: Engine, config: WorkspaceConfig) -> None:
         engine.execute("insert into source_priority values (?, ?)", [s.name, s.priority])
 
 
-def typed_select(engine: Engine, config: WorkspaceConfig, table: str) -> str:
+def typed_select(config: WorkspaceConfig, table: str) -> str:
     """Step 1 as a query: typed values next to unreadable-value markers (``_bad_<field>``).
 
     Three small projections instead of one: blanking first keeps each parse expression short
@@ -69,7 +69,6 @@ def typed_select(engine: Engine, config: WorkspaceConfig, table: str) -> str:
     # nested projections, not one: each level refers to the one below by column name, so no
     # expression is repeated textually (the binder slows down sharply on repeated
     # sub-expressions) and nothing is materialised in between
-    _priorities(engine, config)
     return (
         f"select _source, _load_id, _row, _priority, "
         f"_loaded_at, attributes, {', '.join(finals)} from ("
@@ -84,7 +83,7 @@ def typed_select(engine: Engine, config: WorkspaceConfig, table: str) -> str:
 def build_typed(engine: Engine, config: WorkspaceConfig, table: str) -> str:
     """Step 1: the typed table; returns its name (customers get their regions here)."""
     name = f"typed_{table}"
-    engine.execute(f"create or replace temp table {name} as {typed_select(engine, config, table)}")
+    engine.execute(f"create or replace temp table {name} as {typed_select(config, table)}")
     if table == "customers":
         _standardise_customers(engine, config, name)
     return name
@@ -167,12 +166,13 @@ def type_and_check(engine: Engine, config: WorkspaceConfig, table: str, ledger: 
     """
     given = _rules(config, table)
     late = [needs_statistics(r) for r in given]
+    # constant rules need no statistics, so no relation is read to resolve them
     early = resolve_statistics(engine, "", [r for r, x in zip(given, late, strict=True) if not x])
     q_case, f_list = _verdicts(early)
     checked = f"accepted_{table}"
     engine.execute(
         f"create or replace temp table {checked} as select *, {q_case} as _quarantine_rule, "
-        f"{f_list} as _flags from ({typed_select(engine, config, table)})"
+        f"{f_list} as _flags from ({typed_select(config, table)})"
     )
     ledger.completeness_before(engine, table, checked)
     rules = resolve_statistics(engine, checked, given)
@@ -267,6 +267,7 @@ def fill_missing(
 
 def clean_table(engine: Engine, config: WorkspaceConfig, table: str, ledger: Ledger) -> str:
     """Steps 1-4 for one table; returns the relation holding its clean rows."""
+    _priorities(engine, config)
     if table == "customers":  # regions are standardised on the typed table, before rules
         typed = build_typed(engine, config, table)
         ledger.completeness_before(engine, table, typed)

@@ -103,6 +103,17 @@ def _pair(tag: str, from_value: str | None, to_value: str | None) -> tuple[str, 
     return relation, condition, params
 
 
+def _builds(
+    engine: Engine, tag: str, since: RunRef, until: RunRef
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two builds compared (defaults: the one before the latest, the latest), once the
+    tag is known to be in the history."""
+    later = resolve_run(engine, until)
+    earlier = resolve_run(engine, since, default=1)
+    _check_tag(engine, tag)
+    return earlier, later
+
+
 def _check_tag(engine: Engine, tag: str) -> None:
     have = [
         c for c in engine.columns("tag_snapshots") if c not in ("run_id", "as_of", "customer_id")
@@ -126,9 +137,7 @@ def tag_moves(
 ) -> Moves:
     """Movements of ``tag`` from build ``since`` (default: the one before the latest) to build
     ``until`` (default: the latest); ``from_value`` / ``to_value`` keep only those moves."""
-    later = resolve_run(engine, until)
-    earlier = resolve_run(engine, since, default=1)
-    _check_tag(engine, tag)
+    earlier, later = _builds(engine, tag, since, until)
     relation, condition, params = _pair(tag, from_value, to_value)
     ids = [earlier["run_id"], later["run_id"]]
     flows = engine.dicts(
@@ -156,9 +165,7 @@ def moved_customers(
     to_value: str | None = None,
 ) -> list[dict[str, Any]]:
     """The customers behind :func:`tag_moves`: customer id, value before, value after."""
-    later = resolve_run(engine, until)
-    earlier = resolve_run(engine, since, default=1)
-    _check_tag(engine, tag)
+    earlier, later = _builds(engine, tag, since, until)
     relation, condition, params = _pair(tag, from_value, to_value)
     return engine.dicts(
         f'select customer_id, a.v as "from", b.v as "to" from {relation} where {condition} '
