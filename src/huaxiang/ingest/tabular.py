@@ -66,10 +66,12 @@ def _cell_text(value: Any) -> str | None:
 
 
 def read_xlsx(path: Path, sheet: str | int | None) -> pa.Table:
-    from openpyxl import load_workbook
+    # calamine (Rust) reads a sheet some 30x faster than openpyxl; values arrive typed and
+    # become text here, as every reader's do
+    from python_calamine import CalamineWorkbook
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:
         raise DataError(
             f"not a readable .xlsx workbook ({exc.__class__.__name__})",
@@ -77,9 +79,9 @@ def read_xlsx(path: Path, sheet: str | int | None) -> pa.Table:
             hint="open it in Excel and save as .xlsx",
         ) from None
     try:
-        names = book.sheetnames
+        names = book.sheet_names
         if sheet is None:
-            ws = book[names[0]]
+            name = names[0]
         elif isinstance(sheet, int):
             if not 0 <= sheet < len(names):
                 raise DataError(
@@ -87,28 +89,17 @@ def read_xlsx(path: Path, sheet: str | int | None) -> pa.Table:
                     location=Location(str(path)),
                     hint=f"sheets: {', '.join(names)}",
                 )
-            ws = book[names[sheet]]
+            name = names[sheet]
         elif sheet in names:
-            ws = book[sheet]
+            name = sheet
         else:
             raise DataError(
                 f"no sheet named {sheet!r}",
                 location=Location(str(path)),
                 hint=f"sheets: {', '.join(names)}",
             )
-        rows = ws.iter_rows(values_only=True)
-        header_texts: list[str | None] | None = None
-        data: list[list[str | None]] = []
-        numbers: list[int] = []
-        for index, row in enumerate(rows, start=1):
-            texts = [_cell_text(v) for v in row]
-            if header_texts is None:
-                if any(texts):
-                    header_texts = texts
-                continue
-            if any(texts):
-                data.append(texts)
-                numbers.append(index)
+        # skip_empty_area=False keeps row 1 at index 0, so row numbers are the sheet's own
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except DataError:
         raise
     except Exception as exc:  # a damaged sheet, a chart sheet, ...
@@ -119,11 +110,25 @@ def read_xlsx(path: Path, sheet: str | int | None) -> pa.Table:
         ) from None
     finally:
         book.close()
+    header_texts: list[str | None] | None = None
+    data: list[list[str | None]] = []
+    numbers: list[int] = []
+    for index, row in enumerate(rows, start=1):
+        texts = [_cell_text(v) for v in row]
+        if header_texts is None:
+            if any(texts):
+                header_texts = texts
+            continue
+        if any(texts):
+            data.append(texts)
+            numbers.append(index)
     if header_texts is None:
         raise DataError("the sheet is empty", location=Location(str(path)))
     # values right of the last header cell are kept, in columns named after their position
-    width = max([len(header_texts)] + [max(i for i, t in enumerate(r) if t) + 1 for r in data])
-    header = unique_headers(header_texts + [None] * (width - len(header_texts)))
+    last_header = max(i for i, t in enumerate(header_texts) if t) + 1
+    width = max([last_header] + [max(i for i, t in enumerate(r) if t) + 1 for r in data])
+    header_texts = header_texts[:width] + [None] * (width - len(header_texts))
+    header = unique_headers(header_texts)
     columns = {
         name: pa.array([r[i] if i < len(r) else None for r in data], pa.string())
         for i, name in enumerate(header)
