@@ -85,6 +85,16 @@ def raw_table(table: str) -> str:
     return f"raw_{table}"
 
 
+# A cleaning run writes its tables under these names and publishes them in one short
+# transaction at the end (see clean/run.py): working tables are then freed as the run goes,
+# instead of being held until one long transaction commits.
+STAGED_PREFIX = "hx_next_"
+
+
+def staged(table: str) -> str:
+    return f"{STAGED_PREFIX}{table}"
+
+
 def ensure_layout(engine: Engine) -> None:
     for ddl in (LOADS_DDL, QUARANTINE_DDL, MERGES_DDL, CLEANS_DDL):
         engine.execute(ddl)

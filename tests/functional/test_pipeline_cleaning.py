@@ -8,6 +8,8 @@ import io
 import json
 import statistics
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +19,8 @@ import yaml
 
 from huaxiang.clean.accounting import RuleCount
 from huaxiang.clean.run import CleanResult
+from huaxiang.config.models import SourceConfig
+from huaxiang.console import CaptureConsole, Task
 from huaxiang.workspace import Workspace
 
 
@@ -622,3 +626,96 @@ def test_rule_order_holds_across_constant_and_statistical_rules(tmp_path: Path) 
     assert flags == expected
     assert flags["O1"] == [amount_flag, discount_flag]  # both kinds, in rule order
     assert result.balanced
+
+
+class _InterruptingConsole(CaptureConsole):
+    """Presses Ctrl-C when the cleaning progress reaches step ``after``."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.after = after
+
+    @contextmanager
+    def progress(self, label: str, total: int | None = None) -> Iterator[Task]:
+        with super().progress(label, total) as task:
+            yield _Interrupting(task, self.after if label == "cleaning" else None)
+
+
+@dataclass
+class _Interrupting:
+    task: Task
+    after: int | None
+    done: int = 0
+
+    def advance(self, amount: int = 1) -> None:
+        self.task.advance(amount)
+        self.done += amount
+        if self.after is not None and self.done >= self.after:
+            raise KeyboardInterrupt
+
+    def update(self, *, completed: int | None = None, total: int | None = None) -> None:
+        self.task.update(completed=completed, total=total)
+
+
+CLEAN_STATE = (
+    "customers",
+    "orders",
+    "identity_map",
+    "identity_links",
+    "quarantine",
+    "hx_merges",
+    "hx_cleans",
+)
+
+
+def warehouse_state(ws: Workspace) -> dict[str, list[tuple[Any, ...]]]:
+    return {t: sorted(map(repr, ws.engine.rows(f"select * from {t}"))) for t in CLEAN_STATE}
+
+
+@pytest.mark.parametrize("after", [1, 2], ids=["after-customers", "after-orders"])
+def test_an_interrupted_clean_leaves_the_previous_clean_tables(tmp_path: Path, after: int) -> None:
+    root = tmp_path / "ws"
+    ws = make_workspace(
+        root,
+        {"customers.csv": CUSTOMERS, "orders.csv": ORDERS},
+        [
+            {"name": "crm", "table": "customers", "path": "customers.csv"},
+            {"name": "shop", "table": "orders", "path": "orders.csv"},
+        ],
+    )
+    ws.ingest()
+    first = ws.clean()
+    # a new order source, so that a finished run would change orders and the quarantine
+    (root / "more.csv").write_text(
+        csv_text(
+            [
+                ["订单号", "客户编号", "下单时间", "金额", "手机号"],
+                ["O900", "C900", "2024-05-01 10:00:00", "88.00", ""],
+                ["O901", "C1", "2099-05-01 10:00:00", "88.00", ""],
+            ]
+        ),
+        encoding="utf-8",
+    )
+    ws.ingest_file(SourceConfig(name="more", table="orders", path="more.csv"))
+    before = warehouse_state(ws)
+    assert before["orders"] and before["quarantine"] and before["identity_map"]
+    ws.close()
+
+    ws = Workspace.open(root, console=_InterruptingConsole(after))
+    with pytest.raises(KeyboardInterrupt):
+        ws.clean()
+    assert warehouse_state(ws) == before
+    leftovers = ws.engine.rows(
+        "select table_name from duckdb_tables() where starts_with(table_name, 'hx_next_')"
+    )
+    assert leftovers == []
+    ws.close()
+
+    ws = Workspace.open(root)
+    second = ws.clean()
+    assert second.balanced
+    assert second.tables["orders"]["read"] == first.tables["orders"]["read"] + 2
+    assert second.tables["orders"]["quarantined"] == first.tables["orders"]["quarantined"] + 1
+    assert ws.engine.count("orders", "order_id = 'O900' and customer_id is null") == 1
+    assert warehouse_state(ws)["hx_cleans"] != before["hx_cleans"]
+    ws.close()

@@ -351,7 +351,9 @@ def test_event_counts(demo: tuple[Path, list[dict[str, Any]]], planted: dict[str
 
 def test_survey_counts(demo: tuple[Path, list[dict[str, Any]]], planted: dict[str, Any]) -> None:
     p = planted["survey"]
-    df = pd.read_excel(demo[0] / "data" / "survey.xlsx", sheet_name=p["sheet"], dtype=str, engine="openpyxl")
+    df = pd.read_excel(
+        demo[0] / "data" / "survey.xlsx", sheet_name=p["sheet"], dtype=str, engine="openpyxl"
+    )
     assert len(df) == p["rows"] == round(0.03 * N)
     seconds = df["所用时间"].str.removesuffix("秒").astype(int)
     assert int((seconds < 180).sum()) == p["too_fast"]

@@ -11,6 +11,7 @@ from huaxiang.clean.accounting import Ledger, RuleCount
 from huaxiang.config.models import WorkspaceConfig
 from huaxiang.engine.duckdb_engine import Engine, quote_ident
 from huaxiang.schema import TABLES
+from huaxiang.warehouse import staged
 
 # oldest load / first row first: an exact copy keeps its earliest occurrence
 FIRST_SEEN = "_priority, _loaded_at, _load_id, _row"
@@ -50,8 +51,8 @@ def _collapse(
     merged = engine.count("dedupe_losers")
     if merged:
         engine.execute(
-            f"insert into hx_merges select '{table}', _source, _load_id, _row, _k_source, "
-            f"_k_load, _k_row, ? from dedupe_losers",
+            f"insert into {staged('hx_merges')} select '{table}', _source, _load_id, _row, "
+            f"_k_source, _k_load, _k_row, ? from dedupe_losers",
             [reason],
         )
         engine.execute(

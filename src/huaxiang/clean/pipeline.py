@@ -28,7 +28,7 @@ from huaxiang.clean.rules import (
 from huaxiang.config.models import WorkspaceConfig
 from huaxiang.engine.duckdb_engine import Engine, quote_ident
 from huaxiang.schema import TABLES
-from huaxiang.warehouse import raw_table
+from huaxiang.warehouse import raw_table, staged
 
 # standardised customer columns added next to the raw fields
 REGION_COLUMNS = ("province", "city", "city_tier", "area", "region_code")
@@ -222,8 +222,8 @@ def _quarantine(engine: Engine, table: str, checked: str, rules: list[Rule]) -> 
     for r in rules:
         engine.execute("insert into rule_meta values (?, ?, ?)", [r.name, r.column, r.reason])
     engine.execute(
-        f"insert into quarantine select {_str(table)}, c._source, c._load_id, c._row, 'clean', "
-        f"c._quarantine_rule, m.column_name, m.reason, to_json(r) "
+        f"insert into {staged('quarantine')} select {_str(table)}, c._source, c._load_id, "
+        f"c._row, 'clean', c._quarantine_rule, m.column_name, m.reason, to_json(r) "
         f"from {checked} c join rule_meta m on m.rule = c._quarantine_rule "
         f"join {raw_table(table)} r on r._load_id = c._load_id and r._row = c._row "
         f"where c._quarantine_rule is not null"

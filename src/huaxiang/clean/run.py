@@ -2,7 +2,11 @@
 
 Customers go first (cleaning, then identity resolution) so that orders, events, surveys and
 feedback can point at golden customer ids. The run rebuilds every clean table from the raw
-layer inside one transaction: a failure leaves the previous clean tables untouched.
+layer under a working name (``hx_next_<table>``) and publishes them all in one short
+transaction at the end, so a failure leaves the previous clean tables untouched. Steps before
+the publication commit as they go: DuckDB frees a dropped working table only at a commit, and
+one long transaction held every intermediate table of the run until its end (the 1M-customer
+run spilled 2.4 GB to disk and ran 15% slower).
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from huaxiang.clean.accounting import Ledger, RuleCount
 from huaxiang.clean.pipeline import clean_table
 from huaxiang.config.models import WorkspaceConfig
 from huaxiang.console import Console
-from huaxiang.engine.duckdb_engine import Engine
+from huaxiang.engine.duckdb_engine import Engine, quote_ident
 from huaxiang.identity.resolve import IdentityStats, resolve
 from huaxiang.schema import TABLES
-from huaxiang.warehouse import ensure_layout, raw_table
+from huaxiang.warehouse import STAGED_PREFIX, ensure_layout, raw_table, staged
 
 # working columns that never reach a clean table
 _WORK_COLUMNS = ("_priority", "_loaded_at", "_quarantine_rule", "_region_status", "_age_derived")
@@ -62,19 +66,16 @@ def run_clean(engine: Engine, config: WorkspaceConfig, console: Console) -> Clea
     ledger = Ledger()
     identity: IdentityStats | None = None
     tables = [t for t in TABLES if engine.count(raw_table(t))]
-    with engine.transaction():
-        engine.execute("delete from quarantine where stage = 'clean'")
-        engine.execute("delete from hx_merges")
-        # tables without raw rows go first: orders must not link to customers of an old run
-        for table in TABLES:
-            if table not in tables:
-                engine.execute(f"drop table if exists {table}")
+    _drop_staged(engine)  # left over by a run that was killed
+    try:
+        for shared in ("quarantine", "hx_merges"):
+            engine.execute(f"create table {staged(shared)} as from {shared} limit 0")
         with console.progress("cleaning", total=len(tables) + 1) as task:
             if "customers" in tables:
                 accepted = clean_table(engine, config, "customers", ledger)
                 identity = resolve(engine, config, accepted, ledger)
                 engine.execute(f"drop table {accepted}")
-                ledger.completeness_after(engine, "customers", "customers")
+                ledger.completeness_after(engine, "customers", staged("customers"))
             task.advance()
             for table in tables:
                 if table == "customers":
@@ -82,36 +83,67 @@ def run_clean(engine: Engine, config: WorkspaceConfig, console: Console) -> Clea
                 accepted = clean_table(engine, config, table, ledger)
                 _finish_table(engine, table, accepted, ledger)
                 engine.execute(f"drop table {accepted}")
-                ledger.completeness_after(engine, table, table)
+                ledger.completeness_after(engine, table, staged(table))
                 task.advance()
-        result = CleanResult(ledger, identity)
-        result.tables = account_loads(engine)
-        result.loads = engine.dicts(
-            "select load_id, source, table_name, path, format, encoding, sha256, "
-            "loaded_at::varchar as loaded_at, rows_read, rows_rejected_on_read, rows_accepted, "
-            "rows_quarantined, rows_merged from hx_loads where status = 'loaded' "
-            "order by table_name, source"
-        )
-        engine.execute(
-            "insert into hx_cleans values (?, now()::timestamp)", [f"clean-{uuid.uuid4().hex}"]
-        )
-        # working tables go before the commit, which would otherwise reconcile them too
         engine.drop_temporary()
+        with engine.transaction():
+            result = CleanResult(ledger, identity)
+            _publish(engine, tables)
+            result.tables = account_loads(engine)
+            result.loads = engine.dicts(
+                "select load_id, source, table_name, path, format, encoding, sha256, "
+                "loaded_at::varchar as loaded_at, rows_read, rows_rejected_on_read, "
+                "rows_accepted, rows_quarantined, rows_merged from hx_loads "
+                "where status = 'loaded' order by table_name, source"
+            )
+            engine.execute(
+                "insert into hx_cleans values (?, now()::timestamp)",
+                [f"clean-{uuid.uuid4().hex}"],
+            )
+    finally:
+        engine.drop_temporary()
+        _drop_staged(engine)
     return result
+
+
+def _publish(engine: Engine, tables: list[str]) -> None:
+    """Swap the run's tables in; the caller's transaction makes it all or nothing."""
+    engine.execute("delete from quarantine where stage = 'clean'")
+    engine.execute(f"insert into quarantine from {staged('quarantine')}")
+    engine.execute("delete from hx_merges")
+    engine.execute(f"insert into hx_merges from {staged('hx_merges')}")
+    written = [*tables, "identity_map", "identity_links"] if "customers" in tables else tables
+    for table in TABLES:
+        # tables without raw rows go: orders must not link to customers of an old run
+        if table not in tables:
+            engine.execute(f"drop table if exists {table}")
+    for table in written:
+        engine.execute(f"drop table if exists {table}")
+        engine.execute(f"alter table {staged(table)} rename to {table}")
+
+
+def _drop_staged(engine: Engine) -> None:
+    for (name,) in engine.rows(
+        "select table_name from duckdb_tables() where not temporary and starts_with(table_name, ?)",
+        [STAGED_PREFIX],
+    ):
+        engine.execute(f"drop table if exists {quote_ident(name)}")
 
 
 def _finish_table(engine: Engine, table: str, accepted: str, ledger: Ledger) -> None:
     """Write the clean table; customer ids become golden ids, the source id stays beside."""
     columns = _finish_columns(engine, accepted)
     if "customer_id" not in TABLES[table].by_name:
-        engine.execute(f"create or replace table {table} as select {columns} from {accepted}")
+        engine.execute(f"create table {staged(table)} as select {columns} from {accepted}")
         return
-    has_map = engine.table_exists("identity_map") and engine.table_exists("customers")
+    has_map = engine.table_exists(staged("identity_map")) and engine.table_exists(
+        staged("customers")
+    )
     # identity_map remembers identifiers of customers that are gone (for stable ids if they
     # come back); only golden ids that exist in this run's customers are links
     join = (
-        "left join (select i.value, i.golden_id from identity_map i "
-        "semi join customers c on c.customer_id = i.golden_id "
+        f"left join (select i.value, i.golden_id from {staged('identity_map')} i "
+        f"semi join {staged('customers')} c on c.customer_id = i.golden_id "
         "where i.kind = 'customer_id') m on m.value = a.customer_id"
         if has_map
         else "left join (select null::varchar as golden_id) m on false"
@@ -120,13 +152,13 @@ def _finish_table(engine: Engine, table: str, accepted: str, ledger: Ledger) -> 
         f"a.{c}" for c in columns.split(", ") if c not in ('"customer_id"', '"_flags"')
     )
     engine.execute(
-        f"create or replace table {table} as select {keep}, "
+        f"create table {staged(table)} as select {keep}, "
         f"m.golden_id as customer_id, a.customer_id as source_customer_id, "
         f"case when a.customer_id is not null and m.golden_id is null "
         f"then list_append(a._flags, 'unknown_customer') else a._flags end as _flags "
         f"from {accepted} a {join}"
     )
-    unknown = engine.count(table, "source_customer_id is not null and customer_id is null")
+    unknown = engine.count(staged(table), "source_customer_id is not null and customer_id is null")
     ledger.add(
         RuleCount(
             table,

@@ -20,6 +20,7 @@ from huaxiang.clean.dedupe import survivorship_order
 from huaxiang.config.models import WorkspaceConfig
 from huaxiang.engine.duckdb_engine import Engine, quote_ident
 from huaxiang.schema import CUSTOMERS
+from huaxiang.warehouse import staged
 
 MAX_SHARED = 10  # records per phone / email / union id before it is treated as shared
 TRUSTED = ("customer_id", "credit_code")  # keys that always identify, however often repeated
@@ -117,21 +118,32 @@ def resolve(
         )
     )
     engine.execute("drop view if exists id_records")
-    for t in ("id_order", "id_keys_all", "id_keys", "id_shared", "id_labels"):
+    for t in ("id_order", "id_keys_all", "id_keys", "id_edges", "id_shared", "id_labels"):
         engine.execute(f"drop table if exists {t}")
     return IdentityStats(records, customers, records - customers, largest, rounds, shared, new_ids)
 
 
 def _propagate(engine: Engine) -> int:
+    """Labels: the smallest record number of each component.
+
+    Only identifiers held by two or more records link anything, so the rounds run on those
+    edges alone (a few percent of the keys); every other record is its own component.
+    """
     engine.execute(
-        "create or replace temp table id_labels as select rec, rec as label from id_records"
+        "create or replace temp table id_edges as select k.* from id_keys k semi join "
+        "(select kind, value from id_keys group by all having count(distinct rec) > 1) s "
+        "using (kind, value)"
     )
-    for rounds in range(1, MAX_ROUNDS + 1):
+    engine.execute(
+        "create or replace temp table id_labels as select distinct rec, rec as label from id_edges"
+    )
+    rounds = MAX_ROUNDS
+    for n in range(1, MAX_ROUNDS + 1):
         engine.execute(
             "create or replace temp table id_next as "
-            "with key_label as (select kind, value, min(l.label) as label from id_keys k "
+            "with key_label as (select kind, value, min(l.label) as label from id_edges k "
             "  join id_labels l using (rec) group by kind, value), "
-            "rec_label as (select k.rec, min(kl.label) as label from id_keys k "
+            "rec_label as (select k.rec, min(kl.label) as label from id_edges k "
             "  join key_label kl using (kind, value) group by k.rec) "
             "select l.rec, least(l.label, coalesce(r.label, l.label)) as label "
             "from id_labels l left join rec_label r using (rec)"
@@ -142,8 +154,15 @@ def _propagate(engine: Engine) -> int:
         engine.execute("drop table id_labels")
         engine.execute("alter table id_next rename to id_labels")
         if not changed:
-            return rounds
-    return MAX_ROUNDS
+            rounds = n
+            break
+    engine.execute(
+        "create or replace temp table id_next as select o.rec, coalesce(l.label, o.rec) as label "
+        "from id_order o left join id_labels l using (rec)"
+    )
+    engine.execute("drop table id_labels")
+    engine.execute("alter table id_next rename to id_labels")
+    return rounds
 
 
 def _assign_golden(engine: Engine) -> int:
@@ -174,7 +193,7 @@ def _assign_golden(engine: Engine) -> int:
         "join id_component c using (label)"
     )
     engine.execute(
-        "create or replace table identity_map as "
+        f"create or replace table {staged('identity_map')} as "
         "select kind, value, golden_id from (select distinct k.kind, k.value, g.golden_id "
         "from id_keys k join id_golden g using (rec)) "
         "union all select * from identity_map m where not exists "
@@ -200,9 +219,8 @@ def _build_customers(engine: Engine, order: str) -> None:
     )
     engine.execute("drop table id_rank")
     engine.execute(
-        "create or replace temp table id_matched as select k.rec, list(distinct k.kind order by "
-        "k.kind) as matched_on from id_keys k join (select kind, value from id_keys group by all "
-        "having count(distinct rec) > 1) s using (kind, value) group by k.rec"
+        "create or replace temp table id_matched as select rec, list(distinct kind order by "
+        "kind) as matched_on from id_edges group by rec"
     )
     fields = [
         f
@@ -217,7 +235,7 @@ def _build_customers(engine: Engine, order: str) -> None:
         for f in fields
     )
     engine.execute(
-        "create or replace table customers as select golden_id as customer_id, "
+        f"create or replace table {staged('customers')} as select golden_id as customer_id, "
         f"{survivors}, "
         "arg_min(attributes, _ord) filter (where attributes is not null) as attributes, "
         "list(distinct customer_id) filter (where customer_id is not null) as source_customer_ids, "
@@ -233,14 +251,15 @@ def _build_customers(engine: Engine, order: str) -> None:
         "order by customer_id"
     )
     engine.execute(
-        "create or replace table identity_links as select r.golden_id, r._source, r._load_id, "
-        "r._row, r.customer_id as source_customer_id, r._ord = 1 as survivor, "
-        "coalesce(m.matched_on, []) as matched_on from id_ranked r left join id_matched m "
-        "using (rec)"
+        f"create or replace table {staged('identity_links')} as select r.golden_id, "
+        "r._source, r._load_id, r._row, r.customer_id as source_customer_id, "
+        "r._ord = 1 as survivor, coalesce(m.matched_on, []) as matched_on "
+        "from id_ranked r left join id_matched m using (rec)"
     )
     engine.execute(
-        "insert into hx_merges select 'customers', r._source, r._load_id, r._row, s._source, "
-        "s._load_id, s._row, 'same ' || array_to_string(coalesce(m.matched_on, ['record']), ' / ') "
+        f"insert into {staged('hx_merges')} select 'customers', r._source, r._load_id, "
+        "r._row, s._source, s._load_id, s._row, "
+        "'same ' || array_to_string(coalesce(m.matched_on, ['record']), ' / ') "
         "from id_ranked r join id_ranked s on s.golden_id = r.golden_id and s._ord = 1 "
         "left join id_matched m on m.rec = r.rec where r._ord > 1"
     )
