@@ -30,12 +30,13 @@ from huaxiang.tagging.build import TagBuild, build_tags, default_as_of
 from huaxiang.tagging.dictionary import dictionary
 from huaxiang.tagging.export import write_dictionary, write_table
 from huaxiang.tagging.history import Moves, RunRef, moved_customers, tag_moves, tag_runs
+from huaxiang.workspace_segments import SegmentsMixin
 
 STATE_DIR = ".huaxiang"
 DEFINITION_DIRS = ("tags", "features", "segments", "journeys")
 
 
-class Workspace:
+class Workspace(SegmentsMixin):
     def __init__(self, root: Path, config: WorkspaceConfig, console: Console | None = None):
         self.root = root
         self.config = config
@@ -394,9 +395,9 @@ class Workspace:
 
 
 def _copy_default_catalog(root: Path) -> None:
-    """A new workspace starts with the shipped features and tags (edit them freely)."""
+    """A new workspace starts with the shipped features, tags and segments (edit them freely)."""
     catalog = Path(__file__).parent / "definitions" / "catalog"
-    for kind in ("features", "tags"):
+    for kind in ("features", "tags", "segments"):
         target = root / kind
         if not any(target.iterdir()):
             shutil.copytree(catalog / kind, target, dirs_exist_ok=True)

@@ -22,6 +22,7 @@ from huaxiang.cli.common import (
     open_workspace,
     state,
 )
+from huaxiang.cli.segments import segments_app
 from huaxiang.cli.tags import tags_app
 from huaxiang.errors import HuaxiangError, UsageError
 from huaxiang.schema import TABLES
@@ -36,6 +37,7 @@ app = typer.Typer(
 )
 
 app.add_typer(tags_app, name="tags")
+app.add_typer(segments_app, name="segments")
 
 
 @app.callback()

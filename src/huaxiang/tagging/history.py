@@ -31,14 +31,20 @@ def tag_runs(engine: Engine) -> list[dict[str, Any]]:
 def resolve_run(engine: Engine, ref: RunRef, *, default: int = 0) -> dict[str, Any]:
     """The build ``ref`` names: a run id, a day (``YYYY-MM-DD`` or a date), or None for the
     ``default``-th newest (0: the latest, 1: the one before)."""
-    runs = tag_runs(engine)
+    return pick_run(tag_runs(engine), ref, default=default, what="tag build", command="tags")
+
+
+def pick_run(
+    runs: list[dict[str, Any]], ref: RunRef, *, default: int, what: str, command: str
+) -> dict[str, Any]:
+    """One of ``runs`` (dicts with run_id, as_of, built_at; newest first) by ``ref``."""
     if not runs:
-        raise UsageError("there are no tag builds yet", hint="run huaxiang tags build first")
+        raise UsageError(f"there are no {what}s yet", hint=f"run huaxiang {command} build first")
     if ref is None:
         if default >= len(runs):
             raise UsageError(
-                "there is only one tag build: nothing to compare it with",
-                hint="build the tags again later (or for another --as-of day) and compare",
+                f"there is only one {what}: nothing to compare it with",
+                hint=f"run huaxiang {command} build again later and compare",
             )
         return runs[default]
     day = ref if isinstance(ref, dt.date) else _day(ref)
@@ -47,8 +53,8 @@ def resolve_run(engine: Engine, ref: RunRef, *, default: int = 0) -> dict[str, A
         if not before:
             first = min(r["as_of"] for r in runs)
             raise UsageError(
-                f"no tag build describes {day} or earlier",
-                hint=f"the earliest build is as of {first}; see: huaxiang tags runs",
+                f"no {what} describes {day} or earlier",
+                hint=f"the earliest is as of {first}; see: huaxiang {command} runs",
             )
         return max(before, key=lambda r: (r["as_of"], r["built_at"]))
     matches = [r for r in runs if r["run_id"] == ref] or [
@@ -58,10 +64,10 @@ def resolve_run(engine: Engine, ref: RunRef, *, default: int = 0) -> dict[str, A
         return matches[0]
     if not matches:
         raise UsageError(
-            f"no tag build {ref!r}", hint="give a run id or a day; see: huaxiang tags runs"
+            f"no {what} {ref!r}", hint=f"give a run id or a day; see: huaxiang {command} runs"
         )
     raise UsageError(
-        f"{ref!r} names {len(matches)} tag builds", hint="give more of the run id, or a day"
+        f"{ref!r} names {len(matches)} {what}s", hint="give more of the run id, or a day"
     )
 
 

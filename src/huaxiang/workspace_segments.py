@@ -1,0 +1,195 @@
+"""The segment part of the :class:`~huaxiang.workspace.Workspace` facade.
+
+Segments, their analytics and migrations, clustering and persona cards. Kept in its own
+module so that the facade stays one class without one file growing past reading size; the
+methods use only what the Workspace offers (``WorkspaceCore``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Protocol
+
+from huaxiang.compiler.plan import Plan
+from huaxiang.compiler.segments import check_segments
+from huaxiang.config.models import WorkspaceConfig
+from huaxiang.console import Console
+from huaxiang.definitions.segments import SegmentCatalog, load_segments
+from huaxiang.engine.duckdb_engine import Engine
+from huaxiang.errors import UsageError
+from huaxiang.segments import analytics
+from huaxiang.segments.build import Preview, SegmentBuild, build_segments, preview_condition
+from huaxiang.segments.migration import (
+    Migration,
+    migrated_customers,
+    segment_migration,
+    segment_runs,
+)
+from huaxiang.store.opstore import OperationalStore
+from huaxiang.tagging.export import write_table
+from huaxiang.tagging.history import RunRef
+
+
+class WorkspaceCore(Protocol):
+    root: Path
+    config: WorkspaceConfig
+    console: Console
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def store(self) -> OperationalStore: ...
+
+    def tag_plan(self) -> Plan: ...
+
+    def _language(self, lang: str | None) -> str: ...
+
+
+class SegmentsMixin:
+    # -- definitions and builds -------------------------------------------------------------
+    def segment_catalog(self: WorkspaceCore) -> SegmentCatalog:
+        """Every segment definition under segments/ (ConfigError lists all problems)."""
+        return load_segments(self.root)
+
+    def segment_definitions(self: WorkspaceCore, lang: str | None = None) -> list[dict[str, Any]]:
+        """The segment table (细分结果表 without the numbers): id, name, group, condition,
+        strategy, owner and goal of every segment."""
+        language = self._language(lang)
+        rows = []
+        for s in load_segments(self.root).segments.values():
+            goal = s.strategy.goal
+            rows.append(
+                {
+                    "id": s.id,
+                    "name": s.name.get(language),
+                    "group": s.group,
+                    "priority": s.priority if s.group else None,
+                    "condition": s.rule
+                    or (f"{s.model.of} in {s.model.values}" if s.model else None),
+                    "strategy": s.strategy.core.get(language) if s.strategy.core else None,
+                    "channels": s.strategy.channels,
+                    "owner": s.strategy.owner,
+                    "goal": f"{goal.metric} {goal.target}"
+                    + (f" by {goal.deadline}" if goal.deadline else "")
+                    if goal
+                    else None,
+                }
+            )
+        return rows
+
+    def validate_segments(self: WorkspaceCore) -> dict[str, Any]:
+        """Check the segment definitions against the tags, features and customer fields."""
+        catalog = load_segments(self.root)
+        clusters = self.engine.table_exists("customer_clusters")
+        check_segments(catalog, self.tag_plan(), clusters=clusters)
+        return {
+            "segments": len(catalog.segments),
+            "groups": {g: [s.id for s in m] for g, m in catalog.groups().items()},
+        }
+
+    def build_segments(self: WorkspaceCore) -> SegmentBuild:
+        """Compute every segment's members from the latest tags; snapshot them."""
+        catalog = load_segments(self.root)
+        run_id = self.store.start_run("segments")
+        try:
+            result = build_segments(self.engine, self.tag_plan(), catalog, self.console)
+        except BaseException:
+            self.store.finish_run(run_id, "failed")
+            raise
+        self.store.finish_run(run_id, "ok", {"segment_run": result.run_id})
+        self.store.audit("segments.build", {"run_id": result.run_id, "sizes": result.sizes})
+        return result
+
+    def preview_segment(self: WorkspaceCore, condition: str) -> Preview:
+        """How many customers a condition such as ``ltv > 2000 and repurchase_rate > 0.7``
+        selects, against the latest tags (nothing is written)."""
+        return preview_condition(self.engine, self.tag_plan(), condition)
+
+    def segment_runs(self: WorkspaceCore) -> list[dict[str, Any]]:
+        return segment_runs(self.engine)
+
+    # -- analytics --------------------------------------------------------------------------
+    def segment_analysis(self: WorkspaceCore, lang: str | None = None) -> dict[str, Any]:
+        """Sizes and shares, customers in no segment, pairwise overlaps and the granularity
+        findings of the latest build."""
+        catalog = load_segments(self.root)
+        sizes = analytics.segment_sizes(self.engine, catalog)
+        contested = _latest_contested(self.engine)
+        language = self._language(lang)
+        names = {s.id: s.name.get(language) for s in catalog.segments.values()}
+        for row in sizes["segments"]:
+            row["name"] = names.get(row["segment"], row["segment"])
+        findings = analytics.granularity(catalog, sizes, contested)
+        return sizes | {
+            "overlaps": analytics.segment_overlaps(self.engine),
+            "findings": [
+                {"code": f.code, "subject": f.subject, "message": f.text(language)}
+                for f in findings
+            ],
+        }
+
+    def compare_segment(
+        self: WorkspaceCore, segment: str, other: str | None = None
+    ) -> dict[str, Any]:
+        """A segment against the population (or another segment), per tag and feature."""
+        catalog = load_segments(self.root)
+        for name in (segment, other):
+            if name is not None and name not in catalog.segments:
+                raise _unknown_segment(name, catalog)
+        return analytics.compare_segment(self.engine, self.tag_plan(), segment, other)
+
+    def segment_migration(
+        self: WorkspaceCore, scope: str, since: RunRef = None, until: RunRef = None
+    ) -> Migration:
+        """From -> to counts within a group (or one segment) between two builds."""
+        return segment_migration(self.engine, load_segments(self.root), scope, since, until)
+
+    def migrated_customers(
+        self: WorkspaceCore,
+        scope: str,
+        from_segment: str | None = None,
+        to_segment: str | None = None,
+        since: RunRef = None,
+        until: RunRef = None,
+    ) -> list[dict[str, Any]]:
+        """The customers behind one from -> to pair of :meth:`segment_migration`."""
+        catalog = load_segments(self.root)
+        return migrated_customers(
+            self.engine, catalog, scope, from_segment, to_segment, since, until
+        )
+
+    def export_migrated_customers(
+        self: WorkspaceCore,
+        path: Path,
+        scope: str,
+        from_segment: str | None = None,
+        to_segment: str | None = None,
+        since: RunRef = None,
+        until: RunRef = None,
+    ) -> Path:
+        catalog = load_segments(self.root)
+        found = migrated_customers(
+            self.engine, catalog, scope, from_segment, to_segment, since, until
+        )
+        columns = ["customer_id", "from", "to"]
+        rows = [[r[c] for c in columns] for r in found]
+        return write_table(path, columns, rows, sheet=f"{scope} moves"[:31], records=found)
+
+
+def _latest_contested(engine: Engine) -> dict[str, dict[str, Any]]:
+    import json
+
+    if not engine.table_exists("hx_segment_runs"):
+        return {}
+    value = engine.scalar("select contested from hx_segment_runs order by built_at desc limit 1")
+    return json.loads(value) if isinstance(value, str) else {}
+
+
+def _unknown_segment(name: str, catalog: SegmentCatalog) -> UsageError:
+    close = difflib.get_close_matches(name, list(catalog.segments), n=1)
+    return UsageError(
+        f"unknown segment {name!r}",
+        hint=f"did you mean {close[0]!r}?" if close else "see: huaxiang segments list",
+    )
