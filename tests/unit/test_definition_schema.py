@@ -13,12 +13,13 @@ import yaml
 
 from huaxiang.definitions.loader import load_catalog
 from huaxiang.definitions.schema import Kind, definition_schema, write_schemas
+from huaxiang.definitions.segments import load_segments
 from huaxiang.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "src" / "huaxiang" / "definitions" / "catalog"
 PUBLISHED = ROOT / "docs" / "schema"
-KINDS: tuple[Kind, ...] = ("features", "tags")
+KINDS: tuple[Kind, ...] = ("features", "tags", "segments")
 REGENERATE = ".venv/bin/python -m huaxiang.definitions.schema docs/schema"
 
 
@@ -57,7 +58,7 @@ def loader_accepts(root: Path, kind: str, text: str) -> bool:
     (root / kind).mkdir()
     (root / kind / "file.yaml").write_text(text, encoding="utf-8")
     try:
-        load_catalog(root)
+        load_segments(root) if kind == "segments" else load_catalog(root)
     except ConfigError:
         return False
     return True
@@ -98,6 +99,21 @@ BINS = "    rule:\n      bins: {of: spend_total, edges: [500, 2000], labels: [lo
 CASE = "    rule:\n      case:\n        - {when: spend_total > 0, then: buyer}\n"
 
 
+SEGMENT = """\
+version: 1
+segments:
+  - id: high_value_loyal
+    name: {zh: 高价值忠诚客户, en: High-value loyal}
+"""
+RULE = "    rule: ltv > 2000 and repurchase_rate > 0.7\n"
+MODEL = "    kind: model\n    model: {of: rfm_group, values: [important_value]}\n"
+STRATEGY = (
+    "    group: value\n    priority: 1\n    strategy:\n      core: 专属权益维系\n"
+    "      channels: [企业微信]\n      owner: 会员运营组\n"
+    "      goal: {metric: repurchase_rate, target: 0.8, deadline: 2027-03-31}\n"
+)
+
+
 def feature(*lines: str) -> str:
     return FEATURE + "".join(f"    {line}\n" for line in lines)
 
@@ -130,6 +146,14 @@ CASES = {
         True,
     ),
     "quantile": ("tags", tag("    rule:\n      quantile: {of: spend_total, n: 5}\n"), True),
+    "rules segment with a strategy": ("segments", SEGMENT + RULE + STRATEGY, True),
+    "model segment": ("segments", SEGMENT + MODEL, True),
+    "model segment with one value": (
+        "segments",
+        SEGMENT + MODEL.replace("[important_value]", "important_value"),
+        True,
+    ),
+    "rule as a boolean": ("segments", SEGMENT + "    rule: true\n", True),
     # invalid files
     "unknown key": ("features", feature("windw: 6m"), False),
     "bad metric": ("features", FEATURE.replace("count", "median"), False),
@@ -154,6 +178,12 @@ CASES = {
     "quantile of one bucket": ("tags", tag("    rule:\n      quantile: {of: x, n: 1}\n"), False),
     "bad layer": ("tags", tag(BINS).replace("layer: value", "layer: worth"), False),
     "unknown key in a rule": ("tags", tag(BINS.replace("labels", "lables")), False),
+    "segment without a rule": ("segments", SEGMENT, False),
+    "segment with a rule and a model": ("segments", SEGMENT + MODEL + RULE, False),
+    "model segment without a model": ("segments", SEGMENT + "    kind: model\n", False),
+    "empty segment rule": ("segments", SEGMENT + "    rule: ''\n", False),
+    "model without values": ("segments", SEGMENT + MODEL.replace("[important_value]", "[]"), False),
+    "unknown strategy key": ("segments", SEGMENT + RULE + STRATEGY.replace("owner", "ownr"), False),
 }
 
 
@@ -182,7 +212,7 @@ def test_schema_agrees_with_the_loader(
 
 def test_published_schemas_are_current(tmp_path: Path) -> None:
     written = write_schemas(tmp_path)
-    assert [p.name for p in written] == ["features.schema.json", "tags.schema.json"]
+    assert [p.name for p in written] == [f"{kind}.schema.json" for kind in KINDS]
     for path in written:
         published = PUBLISHED / path.name
         assert published.is_file(), f"docs/schema/{path.name} is missing: run {REGENERATE}"

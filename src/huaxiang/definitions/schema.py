@@ -1,4 +1,4 @@
-"""JSON Schema of the feature and tag definition files, for editors that validate YAML.
+"""JSON Schema of the feature, tag and segment definition files, for editors that validate YAML.
 
 The schema is generated from the models and then adjusted to the YAML as people write it: the
 models' ``mode="before"`` validators take shorthand that the generated schema does not know (a
@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from huaxiang.definitions.models import FeatureFile, Metric, TagFile
+from huaxiang.definitions.segments import SegmentFile
 
 Schema = dict[str, Any]
-Kind = Literal["features", "tags"]
+Kind = Literal["features", "tags", "segments"]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # The models' window pattern after strip() and lower(), in ASCII digits (portable across regex
@@ -32,7 +33,7 @@ WINDOW_PATTERN = r"^\s*0*[1-9][0-9]*\s*[dDwWmMyY]\s*$"
 _SQL_SCALAR = ["string", "number", "boolean"]
 _NON_EMPTY = {"type": "string", "minLength": 1}
 
-_FILES: dict[Kind, tuple[type[FeatureFile] | type[TagFile], str, str]] = {
+_FILES: dict[Kind, tuple[type[FeatureFile] | type[TagFile] | type[SegmentFile], str, str]] = {
     "features": (
         FeatureFile,
         "huaxiang feature definitions",
@@ -43,6 +44,12 @@ _FILES: dict[Kind, tuple[type[FeatureFile] | type[TagFile], str, str]] = {
         "huaxiang tag definitions",
         "A tags/*.yaml file of a huaxiang workspace: rules that turn features, customer fields "
         "and other tags into a value per customer.",
+    ),
+    "segments": (
+        SegmentFile,
+        "huaxiang segment definitions",
+        "A segments/*.yaml file of a huaxiang workspace: groups of customers (a condition over "
+        "tags, features and customer fields, or a model output) with their strategy.",
     ),
 }
 
@@ -67,6 +74,15 @@ _DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("Quantile", "n"): "Number of equal-share buckets.",
     ("Quantile", "descending"): "true: bucket 1 holds the highest values.",
     ("When", "when"): "SQL condition.",
+    ("Segment", "id"): "Lower case, digits and _; unique among the segments.",
+    ("Segment", "kind"): "rules (a condition in `rule`) or model (a model output in `model`).",
+    ("Segment", "rule"): "SQL condition over tags, features, customer fields, as_of, cluster.",
+    ("Segment", "group"): "Exclusivity group: a customer is in the first segment that fits.",
+    ("Segment", "priority"): "Order within the group: the lowest number is tried first.",
+    ("Segment", "core"): "Counts towards the 5-8 core segments of its group.",
+    ("ModelRef", "of"): "A tag (rfm_group, lifecycle_stage, ...) or cluster.",
+    ("ModelRef", "values"): "The values (or cluster ids) whose customers are members.",
+    ("Goal", "metric"): "What is measured, e.g. repurchase_rate.",
 }
 
 
@@ -92,6 +108,21 @@ def definition_schema(kind: Kind) -> Schema:
             ],
         }
         defs["Feature"]["allOf"] = _metric_needs()
+    elif kind == "segments":
+        segment = defs["Segment"]
+        segment["properties"]["rule"]["anyOf"] = [
+            {"type": _SQL_SCALAR, "not": {"const": ""}},
+            {"type": "null"},
+        ]
+        # Segment._kind_needs: a rules segment has a rule and no model, a model one the reverse
+        segment["if"] = _given("kind", {"const": "model"})
+        segment["then"] = {"required": ["model"], "properties": {"rule": {"type": "null"}}}
+        segment["else"] = {"required": ["rule"], "properties": {"model": {"type": "null"}}}
+        values = defs["ModelRef"]["properties"]["values"]
+        defs["ModelRef"]["properties"]["values"] = {
+            "anyOf": [{"type": ["string", "integer"]}, values],
+            "description": values.get("description", ""),
+        }
     else:
         when = defs["When"]["properties"]["when"]
         when["type"] = _SQL_SCALAR
@@ -113,7 +144,7 @@ def definition_schema(kind: Kind) -> Schema:
 
 
 def write_schemas(directory: Path) -> list[Path]:
-    """Write ``features.schema.json`` and ``tags.schema.json`` into ``directory``."""
+    """Write ``features.schema.json``, ``tags.schema.json`` and ``segments.schema.json``."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for kind in _FILES:
