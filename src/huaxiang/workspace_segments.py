@@ -20,6 +20,13 @@ from huaxiang.engine.duckdb_engine import Engine
 from huaxiang.errors import UsageError
 from huaxiang.segments import analytics
 from huaxiang.segments.build import Preview, SegmentBuild, build_segments, preview_condition
+from huaxiang.segments.clusters import (
+    ClusterRun,
+    cluster_runs,
+    latest_cluster_run,
+    promote_clusters,
+    run_clustering,
+)
 from huaxiang.segments.migration import (
     Migration,
     migrated_customers,
@@ -176,6 +183,56 @@ class SegmentsMixin:
         columns = ["customer_id", "from", "to"]
         rows = [[r[c] for c in columns] for r in found]
         return write_table(path, columns, rows, sheet=f"{scope} moves"[:31], records=found)
+
+    # -- clustering -------------------------------------------------------------------------
+    def cluster(
+        self: WorkspaceCore,
+        features: list[str] | None = None,
+        *,
+        k: int | None = None,
+        k_min: int = 2,
+        k_max: int = 8,
+        seed: int = 7,
+        sample: int = 20_000,
+    ) -> ClusterRun:
+        """K-means on the buyers' standardised features (default: log R, F, M, AOV, price
+        sensitivity, channel and category shares); k by silhouette over ``k_min..k_max``
+        unless given. Writes ``customer_clusters`` and a run record."""
+        if k is None and not 2 <= k_min <= k_max:
+            raise UsageError(
+                f"--k-min {k_min} and --k-max {k_max} make no range",
+                hint="k-min >= 2 and k-min <= k-max",
+            )
+        run_id = self.store.start_run("cluster")
+        try:
+            result = run_clustering(
+                self.engine,
+                features=features,
+                k=k,
+                k_range=range(k_min, k_max + 1),
+                seed=seed,
+                sample=sample,
+                console=self.console,
+            )
+        except BaseException:
+            self.store.finish_run(run_id, "failed")
+            raise
+        self.store.finish_run(run_id, "ok", {"cluster_run": result.run_id, "k": result.k})
+        self.store.audit("cluster", {"run_id": result.run_id, "k": result.k})
+        return result
+
+    def cluster_runs(self: WorkspaceCore) -> list[dict[str, Any]]:
+        return cluster_runs(self.engine)
+
+    def latest_clusters(self: WorkspaceCore) -> ClusterRun:
+        return latest_cluster_run(self.engine)
+
+    def promote_clusters(self: WorkspaceCore, *, overwrite: bool = False) -> Path:
+        """Write the latest clusters as segments (segments/clusters.yaml, group ``clusters``)
+        so that they are built, analysed and described like any other segment."""
+        return promote_clusters(
+            latest_cluster_run(self.engine), self.root / "segments", overwrite=overwrite
+        )
 
 
 def _latest_contested(engine: Engine) -> dict[str, dict[str, Any]]:

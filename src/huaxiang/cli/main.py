@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from huaxiang.cli import render
+from huaxiang.cli.cluster import cluster
 from huaxiang.cli.common import (
     JsonOpt,
     WorkspaceOpt,
@@ -38,6 +39,7 @@ app = typer.Typer(
 
 app.add_typer(tags_app, name="tags")
 app.add_typer(segments_app, name="segments")
+app.command("cluster")(cluster)
 
 
 @app.callback()

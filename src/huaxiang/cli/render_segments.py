@@ -15,11 +15,11 @@ from huaxiang.segments.migration import Migration
 
 def segment_list(console: Console, rows: list[dict[str, Any]]) -> None:
     table = Table(title="segments", title_justify="left")
-    for col in ("id", "name", "group", "priority", "condition", "owner", "goal"):
+    columns = ("id", "name", "group", "priority", "condition", "owner", "goal")
+    for col in columns:
         table.add_column(col)
     for r in rows:
-        table.add_row(*(escape(str(r.get(c) or "")) for c in
-                        ("id", "name", "group", "priority", "condition", "owner", "goal")))  # fmt: skip
+        table.add_row(*(escape(str(r.get(c) or "")) for c in columns))
     _rich(console).print(table)
 
 

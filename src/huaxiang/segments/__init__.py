@@ -1,0 +1,1 @@
+"""Segments: groups of customers to act on, from rules over tags or from models (clusters)."""
