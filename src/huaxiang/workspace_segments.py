@@ -8,6 +8,7 @@ methods use only what the Workspace offers (``WorkspaceCore``).
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,9 +16,11 @@ from huaxiang.compiler.plan import Plan
 from huaxiang.compiler.segments import check_segments
 from huaxiang.config.models import WorkspaceConfig
 from huaxiang.console import Console
+from huaxiang.definitions.models import Text
 from huaxiang.definitions.segments import SegmentCatalog, load_segments
 from huaxiang.engine.duckdb_engine import Engine
 from huaxiang.errors import UsageError
+from huaxiang.personas import PersonaCard, build_card, render_html
 from huaxiang.segments import analytics
 from huaxiang.segments.build import Preview, SegmentBuild, build_segments, preview_condition
 from huaxiang.segments.clusters import (
@@ -234,10 +237,91 @@ class SegmentsMixin:
             latest_cluster_run(self.engine), self.root / "segments", overwrite=overwrite
         )
 
+    # -- persona cards ----------------------------------------------------------------------
+    def persona_cards(
+        self: WorkspaceCore,
+        segments: list[str] | None = None,
+        *,
+        clusters: bool = False,
+        lang: str | None = None,
+    ) -> list[PersonaCard]:
+        """Persona cards of the given segments (default: every segment with members in the
+        latest build) and, with ``clusters``, of every cluster of the latest clustering."""
+        language = self._language(lang)
+        plan = self.tag_plan()
+        catalog = load_segments(self.root)
+        cards: list[PersonaCard] = []
+        if segments or not clusters:
+            analytics.require_members(self.engine)
+            for name in segments or []:
+                if name not in catalog.segments:
+                    raise _unknown_segment(name, catalog)
+            populated = {
+                str(r[0])
+                for r in self.engine.rows("select distinct segment_id from segment_members")
+            }
+            chosen = segments or [s for s in catalog.segments if s in populated]
+            for sid in chosen:
+                segment = catalog.segments[sid]
+                cards.append(
+                    build_card(
+                        self.engine,
+                        plan,
+                        "select customer_id from segment_members where segment_id = "
+                        + _sql_str(sid),
+                        ident=sid,
+                        name=segment.name,
+                        kind="segment",
+                        strategy=segment.strategy.model_dump(mode="json"),
+                        lang=language,
+                    )
+                )
+        if clusters:
+            run = latest_cluster_run(self.engine)
+            for c in run.clusters:
+                cards.append(
+                    build_card(
+                        self.engine,
+                        plan,
+                        f"select customer_id from customer_clusters where cluster_id = "
+                        f"{int(c.cluster_id)}",
+                        ident=f"cluster_{c.cluster_id}",
+                        name=Text(zh=c.name.zh, en=c.name.en),
+                        kind="cluster",
+                        lang=language,
+                    )
+                )
+        return cards
+
+    def export_personas(
+        self: WorkspaceCore,
+        path: Path,
+        cards: list[PersonaCard],
+        lang: str | None = None,
+    ) -> Path:
+        """Write cards as one self-contained HTML page (.html) or as JSON (.json)."""
+        language = self._language(lang)
+        suffix = path.suffix.lower()
+        if suffix in (".html", ".htm"):
+            path.write_text(render_html(cards, language), encoding="utf-8")
+        elif suffix == ".json":
+            data = [c.as_dict() for c in cards]
+            path.write_text(
+                json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+            )
+        else:
+            raise UsageError(
+                f"cannot write persona cards as {path.suffix or 'a file without a suffix'}",
+                hint="use .html or .json",
+            )
+        return path
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
 
 def _latest_contested(engine: Engine) -> dict[str, dict[str, Any]]:
-    import json
-
     if not engine.table_exists("hx_segment_runs"):
         return {}
     value = engine.scalar("select contested from hx_segment_runs order by built_at desc limit 1")

@@ -211,3 +211,32 @@ def test_cli_build_preview_and_analyse(built: Workspace) -> None:
     assert "cannot parse the expression" in done.stderr and "Traceback" not in done.stderr
     out = runner.invoke(app, ["-w", root, "segments", "analyse", "--json"])
     assert out.exit_code == 0 and json.loads(out.stdout)["findings"]
+
+
+def test_persona_cards_of_segments_and_clusters(built: Workspace) -> None:
+    cards = built.persona_cards(["high_value_loyal", "at_risk"], lang="en")
+    got = members(built)
+    assert [(c.id, c.kind, c.size) for c in cards] == [
+        ("high_value_loyal", "segment", len(got["high_value_loyal"])),
+        ("at_risk", "segment", len(got["at_risk"])),
+    ]
+    assert cards[0].strategy is not None and cards[0].strategy["owner"] == "会员运营组"
+    everyone = built.persona_cards()  # every segment with members
+    assert {c.id for c in everyone} == {s for s, ids in got.items() if ids}
+    run = built.cluster(k=3)
+    clustered = built.persona_cards(clusters=True)
+    assert [c.size for c in clustered] == [p.size for p in run.clusters]
+    assert all(c.kind == "cluster" for c in clustered)
+    with pytest.raises(UsageError, match="unknown segment 'high_value'"):
+        built.persona_cards(["high_value"])
+    root = str(built.root)
+    built.close()
+    page = Path(root) / "cards.html"
+    out = CliRunner().invoke(
+        app, ["-w", root, "personas", "high_value_loyal", "--html", str(page), "--lang", "zh"]
+    )
+    assert out.exit_code == 0, out.output
+    html = page.read_text(encoding="utf-8")
+    assert "高价值忠诚客户" in html and "https://" not in html
+    out = CliRunner().invoke(app, ["-w", root, "personas", "at_risk", "--json"])
+    assert out.exit_code == 0 and json.loads(out.stdout)[0]["id"] == "at_risk"

@@ -23,6 +23,7 @@ from huaxiang.cli.common import (
     open_workspace,
     state,
 )
+from huaxiang.cli.personas import personas
 from huaxiang.cli.segments import segments_app
 from huaxiang.cli.tags import tags_app
 from huaxiang.errors import HuaxiangError, UsageError
@@ -40,6 +41,7 @@ app = typer.Typer(
 app.add_typer(tags_app, name="tags")
 app.add_typer(segments_app, name="segments")
 app.command("cluster")(cluster)
+app.command("personas")(personas)
 
 
 @app.callback()
