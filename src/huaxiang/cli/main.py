@@ -130,27 +130,43 @@ def clean(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
 
 
 def _build(ws: Workspace, *, as_json: bool) -> None:
-    """Ingest every source, clean, tag, and show (or print as JSON) what happened."""
+    """Ingest every source, clean, tag, segment, describe the segments, and show (or print as
+    JSON) what happened."""
     loads = ws.ingest()
     result = ws.clean()
     plan = ws.tag_plan()
     has_customers = ws.engine.table_exists("customers") and ws.engine.count("customers")
     tags = ws.build_tags(plan=plan) if plan.tags and has_customers else None
+    segments = personas = None
+    if tags is not None and ws.segment_catalog().segments:
+        segments = ws.build_segments()
+        personas = ws.export_personas(ws.reports_dir / "personas.html", ws.persona_cards())
     if as_json:
         emit_json(
             result.as_dict()
-            | {"loads": [r.as_dict() for r in loads], "tags": tags.__dict__ if tags else None}
+            | {
+                "loads": [r.as_dict() for r in loads],
+                "tags": tags.__dict__ if tags else None,
+                "segments": segments.sizes if segments else None,
+                "personas": str(personas) if personas else None,
+            }
         )
     else:
         render.loads(ws.console, loads)
         render.clean_summary(ws.console, result, ws.quality_report)
         if tags is not None:
             render.tag_build(ws.console, tags)
+        if segments is not None:
+            ws.console.info(
+                f"segments: {len(segments.sizes)} built ({segments.unassigned:,} customers in "
+                f"none); persona cards: {personas}"
+            )
 
 
 @app.command()
 def build(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
-    """Ingest every source, clean, then build the tags: the whole pipeline."""
+    """Ingest every source, clean, build the tags and segments, write the persona cards: the
+    whole pipeline."""
     with open_workspace(workspace) as ws:
         _build(ws, as_json=as_json)
 
@@ -186,7 +202,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build the demo workspace end to end: generate, ingest, clean, resolve, report, tag."""
+    """Build the demo workspace end to end: generate, ingest, clean, resolve, report, tag,
+    segment and describe the segments."""
     from huaxiang.demo import create_demo_workspace
 
     with create_demo_workspace(directory, customers=customers, seed=seed, console=console()) as ws:
