@@ -321,7 +321,7 @@ class Workspace(SegmentsMixin):
         return standalone_query(plan, when, tag_ids)
 
     def tag_dictionary(self, lang: str | None = None) -> list[dict[str, Any]]:
-        return dictionary(self.engine, self.tag_plan(), self._language(lang))
+        return dictionary(self.engine, self.tag_plan(), self.language(lang))
 
     def tag_runs(self) -> list[dict[str, Any]]:
         """Every tag build (run id, as-of day, time, customers), newest first."""
@@ -384,10 +384,11 @@ class Workspace(SegmentsMixin):
         definition = self.tag_plan().tags.get(tag)
         if definition is None:
             return {}
-        language = self._language(lang)
+        language = self.language(lang)
         return {value: text.get(language) for value, text in definition.value_names.items()}
 
-    def _language(self, lang: str | None) -> str:
+    def language(self, lang: str | None = None) -> str:
+        """``lang`` (zh or en), or the language of the workspace's locale."""
         return lang or ("zh" if self.config.locale == "zh-CN" else "en")
 
     def export_tag_dictionary(self, path: Path, lang: str | None = None) -> Path:

@@ -18,7 +18,7 @@ from huaxiang.config.models import WorkspaceConfig
 from huaxiang.console import Console
 from huaxiang.definitions.models import Text
 from huaxiang.definitions.segments import SegmentCatalog, load_segments
-from huaxiang.engine.duckdb_engine import Engine
+from huaxiang.engine.duckdb_engine import Engine, quote_str
 from huaxiang.errors import UsageError
 from huaxiang.personas import PersonaCard, build_card, render_html
 from huaxiang.segments import analytics
@@ -54,7 +54,7 @@ class WorkspaceCore(Protocol):
 
     def tag_plan(self) -> Plan: ...
 
-    def _language(self, lang: str | None) -> str: ...
+    def language(self, lang: str | None = None) -> str: ...
 
 
 class SegmentsMixin:
@@ -66,7 +66,7 @@ class SegmentsMixin:
     def segment_definitions(self: WorkspaceCore, lang: str | None = None) -> list[dict[str, Any]]:
         """The segment table (细分结果表 without the numbers): id, name, group, condition,
         strategy, owner and goal of every segment."""
-        language = self._language(lang)
+        language = self.language(lang)
         rows = []
         for s in load_segments(self.root).segments.values():
             goal = s.strategy.goal
@@ -127,7 +127,7 @@ class SegmentsMixin:
         catalog = load_segments(self.root)
         sizes = analytics.segment_sizes(self.engine, catalog)
         contested = _latest_contested(self.engine)
-        language = self._language(lang)
+        language = self.language(lang)
         names = {s.id: s.name.get(language) for s in catalog.segments.values()}
         for row in sizes["segments"]:
             row["name"] = names.get(row["segment"], row["segment"])
@@ -247,7 +247,7 @@ class SegmentsMixin:
     ) -> list[PersonaCard]:
         """Persona cards of the given segments (default: every segment with members in the
         latest build) and, with ``clusters``, of every cluster of the latest clustering."""
-        language = self._language(lang)
+        language = self.language(lang)
         plan = self.tag_plan()
         catalog = load_segments(self.root)
         cards: list[PersonaCard] = []
@@ -268,7 +268,7 @@ class SegmentsMixin:
                         self.engine,
                         plan,
                         "select customer_id from segment_members where segment_id = "
-                        + _sql_str(sid),
+                        + quote_str(sid),
                         ident=sid,
                         name=segment.name,
                         kind="segment",
@@ -300,7 +300,7 @@ class SegmentsMixin:
         lang: str | None = None,
     ) -> Path:
         """Write cards as one self-contained HTML page (.html) or as JSON (.json)."""
-        language = self._language(lang)
+        language = self.language(lang)
         suffix = path.suffix.lower()
         if suffix in (".html", ".htm"):
             path.write_text(render_html(cards, language), encoding="utf-8")
@@ -315,10 +315,6 @@ class SegmentsMixin:
                 hint="use .html or .json",
             )
         return path
-
-
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _latest_contested(engine: Engine) -> dict[str, dict[str, Any]]:

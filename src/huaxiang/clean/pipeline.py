@@ -26,16 +26,12 @@ from huaxiang.clean.rules import (
     resolve_statistics,
 )
 from huaxiang.config.models import WorkspaceConfig
-from huaxiang.engine.duckdb_engine import Engine, quote_ident
+from huaxiang.engine.duckdb_engine import Engine, quote_ident, quote_str
 from huaxiang.schema import TABLES
 from huaxiang.warehouse import raw_table, staged
 
 # standardised customer columns added next to the raw fields
 REGION_COLUMNS = ("province", "city", "city_tier", "area", "region_code")
-
-
-def _str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _priorities(engine: Engine, config: WorkspaceConfig) -> None:
@@ -104,7 +100,7 @@ def _standardise_customers(engine: Engine, config: WorkspaceConfig, name: str) -
     )
     codes = []
     for field, mapping in config.cleaning.codes.items():
-        whens = " ".join(f"when {_str(k)} then {_str(v)}" for k, v in mapping.items())
+        whens = " ".join(f"when {quote_str(k)} then {quote_str(v)}" for k, v in mapping.items())
         codes.append(f"case t.{quote_ident(field)} {whens} end as {quote_ident(field + '_code')}")
     engine.execute(
         f"create or replace temp table {name} as select t.* exclude (_rid, province, city, age), "
@@ -128,13 +124,15 @@ def _verdicts(rules: list[Rule]) -> tuple[str, str]:
     quarantine = [r for r in rules if r.action == "quarantine"]
     flags = [r for r in rules if r.action == "flag"]
     q_case = (
-        "case " + " ".join(f"when {r.condition} then {_str(r.name)}" for r in quarantine) + " end"
+        "case "
+        + " ".join(f"when {r.condition} then {quote_str(r.name)}" for r in quarantine)
+        + " end"
         if quarantine
         else "null::varchar"
     )
     f_list = (
         "list_filter(["
-        + ", ".join(f"case when {r.condition} then {_str(r.name)} end" for r in flags)
+        + ", ".join(f"case when {r.condition} then {quote_str(r.name)} end" for r in flags)
         + "], lambda x: x is not null)"
         if flags
         else "[]::varchar[]"
@@ -222,7 +220,7 @@ def _quarantine(engine: Engine, table: str, checked: str, rules: list[Rule]) -> 
     for r in rules:
         engine.execute("insert into rule_meta values (?, ?, ?)", [r.name, r.column, r.reason])
     engine.execute(
-        f"insert into {staged('quarantine')} select {_str(table)}, c._source, c._load_id, "
+        f"insert into {staged('quarantine')} select {quote_str(table)}, c._source, c._load_id, "
         f"c._row, 'clean', c._quarantine_rule, m.column_name, m.reason, to_json(r) "
         f"from {checked} c join rule_meta m on m.rule = c._quarantine_rule "
         f"join {raw_table(table)} r on r._load_id = c._load_id and r._row = c._row "
@@ -249,7 +247,7 @@ def fill_missing(
                 continue
             value = "'unknown'"
         elif rule.strategy == "constant":
-            value = _str(str(rule.value))
+            value = quote_str(str(rule.value))
         else:
             agg = {"mean": "avg", "median": "median", "mode": "mode"}[rule.strategy]
             computed = engine.scalar(f"select {agg}({col}) from {accepted}")
@@ -258,7 +256,8 @@ def fill_missing(
             field = spec.by_name.get(rule.field)
             if field is not None and field.type == "integer" and isinstance(computed, float):
                 computed = round(computed)  # the mean age 52.5 is stored (and reported) as 52
-            value = repr(computed) if isinstance(computed, (int, float)) else _str(str(computed))
+            number = isinstance(computed, (int, float))
+            value = repr(computed) if number else quote_str(str(computed))
         n = engine.count(accepted, f"{col} is null")
         ledger.fill(table, rule.field, rule.strategy, n, value)
         if n:

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from huaxiang.cli.common import JsonOpt, WorkspaceOpt, emit_json, open_workspace
+from huaxiang.cli.common import JsonOpt, LangOpt, WorkspaceOpt, emit_json, open_workspace
 from huaxiang.cli.render import _n, _rich
 from huaxiang.console import Console
 from huaxiang.segments.clusters import ClusterRun
@@ -39,7 +39,7 @@ def cluster(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="With --promote: replace an existing file.")
     ] = False,
-    lang: Annotated[str | None, typer.Option("--lang", help="zh or en.")] = None,
+    lang: LangOpt = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -52,7 +52,7 @@ def cluster(
         if as_json:
             emit_json(asdict(result) | ({"promoted": str(written)} if written else {}))
             return
-        render(ws.console, result, (lang or ("zh" if ws.config.locale == "zh-CN" else "en")))
+        render(ws.console, result, ws.language(lang))
         if written is not None:
             ws.console.info(f"clusters written as segments to {written}")
 

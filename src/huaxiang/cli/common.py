@@ -19,6 +19,18 @@ WorkspaceOpt = Annotated[
     typer.Option("--workspace", "-w", help="Workspace folder (default: current directory)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="zh or en (default: the locale).")]
+# the two builds a comparison reads (tag movements, segment migration)
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since", help="Earlier build: run id or day (default: the one before the latest)."
+    ),
+]
+UntilOpt = Annotated[
+    str | None,
+    typer.Option("--until", help="Later build: run id or day (default: the latest)."),
+]
 
 
 def console() -> TerminalConsole:

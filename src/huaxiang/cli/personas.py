@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from huaxiang.cli.common import JsonOpt, WorkspaceOpt, emit_json, open_workspace
+from huaxiang.cli.common import JsonOpt, LangOpt, WorkspaceOpt, emit_json, open_workspace
 from huaxiang.cli.render import _rich
 from huaxiang.personas import card_renderable
 
@@ -22,7 +22,7 @@ def personas(
     html: Annotated[
         Path | None, typer.Option("--html", help="Write the cards as one HTML page.")
     ] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="zh or en.")] = None,
+    lang: LangOpt = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -30,7 +30,7 @@ def personas(
     points, value, strategy, owner and goal."""
     with open_workspace(workspace) as ws:
         cards = ws.persona_cards(segments or None, clusters=clusters, lang=lang)
-        language = lang or ("zh" if ws.config.locale == "zh-CN" else "en")
+        language = ws.language(lang)
         if html is not None:
             ws.export_personas(html, cards, language)
         if as_json:

@@ -10,11 +10,17 @@ from typing import Annotated
 import typer
 
 from huaxiang.cli import render_segments as render
-from huaxiang.cli.common import JsonOpt, WorkspaceOpt, emit_json, open_workspace
+from huaxiang.cli.common import (
+    JsonOpt,
+    LangOpt,
+    SinceOpt,
+    UntilOpt,
+    WorkspaceOpt,
+    emit_json,
+    open_workspace,
+)
 
 segments_app = typer.Typer(help="Segments: build, preview, analyse, compare, migration.")
-
-LangOpt = Annotated[str | None, typer.Option("--lang", help="zh or en (default: the locale).")]
 
 
 @segments_app.command("list")
@@ -109,13 +115,8 @@ def runs(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
 @segments_app.command("migration")
 def migration(
     scope: Annotated[str, typer.Argument(help="An exclusive group, or one segment id.")],
-    since: Annotated[
-        str | None,
-        typer.Option("--since", help="Earlier build: run id or day (default: the one before)."),
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Later build: run id or day (default: latest).")
-    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     from_segment: Annotated[
         str | None, typer.Option("--from", help="With --out: only customers leaving this.")
     ] = None,

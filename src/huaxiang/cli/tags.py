@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 
 from huaxiang.cli import render
-from huaxiang.cli.common import JsonOpt, WorkspaceOpt, emit_json, open_workspace
+from huaxiang.cli.common import (
+    JsonOpt,
+    LangOpt,
+    SinceOpt,
+    UntilOpt,
+    WorkspaceOpt,
+    emit_json,
+    open_workspace,
+)
 from huaxiang.definitions.schema import write_schemas
 from huaxiang.errors import UsageError
 
@@ -20,7 +28,6 @@ AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="Day the tags describe, YYYY-MM-DD (default: tagging.as_of)."),
 ]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="zh or en (default: the locale).")]
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -107,16 +114,8 @@ def runs(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
 @tags_app.command("moves")
 def moves(
     tag: Annotated[str, typer.Argument(help="Tag id.")],
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since", help="Earlier build: run id or day (default: the one before the latest)."
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option("--until", help="Later build: run id or day (default: the latest)."),
-    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     from_value: Annotated[
         str | None, typer.Option("--from", help="Only customers who had this value.")
     ] = None,

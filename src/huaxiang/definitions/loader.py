@@ -43,9 +43,9 @@ class Origin:
 
 
 @dataclass
-class Catalog:
-    features: dict[str, Feature] = field(default_factory=dict)
-    tags: dict[str, Tag] = field(default_factory=dict)
+class Located:
+    """Definitions by id with where each came from, so a problem can point at its line."""
+
     origins: dict[str, Origin] = field(default_factory=dict)
 
     def problem(
@@ -61,6 +61,12 @@ class Catalog:
             return ConfigProblem(Location(ident), message, hint)
         location, snippet = origin.locate(*path, offset=offset)
         return ConfigProblem(location, message, hint, snippet=snippet)
+
+
+@dataclass
+class Catalog(Located):
+    features: dict[str, Feature] = field(default_factory=dict)
+    tags: dict[str, Tag] = field(default_factory=dict)
 
 
 def load_catalog(root: Path) -> Catalog:

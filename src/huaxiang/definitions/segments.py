@@ -20,9 +20,9 @@ import yaml
 from pydantic import Field, field_validator, model_validator
 
 from huaxiang.config.loader import parse_model
-from huaxiang.definitions.loader import Origin, _definition_files, _items
+from huaxiang.definitions.loader import Located, Origin, _definition_files, _items
 from huaxiang.definitions.models import ID_PATTERN, Strict, Text, _sql_text, _text
-from huaxiang.errors import ConfigError, ConfigProblem, Location
+from huaxiang.errors import ConfigError, ConfigProblem
 
 CLUSTER = "cluster"  # the model output named by `model: {of: cluster, ...}`
 
@@ -92,23 +92,8 @@ class SegmentFile(Strict):
 
 
 @dataclass
-class SegmentCatalog:
+class SegmentCatalog(Located):
     segments: dict[str, Segment] = field(default_factory=dict)
-    origins: dict[str, Origin] = field(default_factory=dict)
-
-    def problem(
-        self,
-        ident: str,
-        *path: str | int,
-        message: str,
-        hint: str | None = None,
-        offset: int | None = None,
-    ) -> ConfigProblem:
-        origin = self.origins.get(ident)
-        if origin is None:
-            return ConfigProblem(Location(ident), message, hint)
-        location, snippet = origin.locate(*path, offset=offset)
-        return ConfigProblem(location, message, hint, snippet=snippet)
 
     def groups(self) -> dict[str, list[Segment]]:
         """Exclusivity groups, their segments in priority order (then file order)."""

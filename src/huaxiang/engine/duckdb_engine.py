@@ -27,6 +27,11 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_str(text: str) -> str:
+    """A string literal for SQL (for the few places a value cannot be a parameter)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def check_ident(name: str) -> str:
     """Table names we generate must be plain identifiers; refuse anything else."""
     if not _IDENT.match(name):

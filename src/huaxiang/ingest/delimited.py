@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from huaxiang.config.models import SourceConfig
-from huaxiang.engine.duckdb_engine import Engine, quote_ident
+from huaxiang.engine.duckdb_engine import Engine, quote_ident, quote_str
 from huaxiang.errors import DataError, EngineError, Location
 from huaxiang.ingest.encoding import CHUNK, detect_encoding, transcode_to_utf8
 from huaxiang.ingest.staging import (
@@ -19,7 +19,6 @@ from huaxiang.ingest.staging import (
     STAGE_READ,
     duckdb_reason,
     fresh_name,
-    sql_str,
     unique_headers,
 )
 
@@ -53,7 +52,8 @@ def stage_csv(engine: Engine, path: Path, source: SourceConfig, *, tab: bool) ->
             # DuckDB's dialect detection failed (a line over the size limit, quotes inside a
             # value): read again with the header's own names, so that only the broken lines
             # are rejected
-            spec = ", ".join(f"{sql_str(name)}: 'VARCHAR'" for name in _header_names(header, delim))
+            names = _header_names(header, delim)
+            spec = ", ".join(f"{quote_str(name)}: 'VARCHAR'" for name in names)
             try:
                 if len(header.encode()) >= HEADER_LIMIT:
                     raise exc

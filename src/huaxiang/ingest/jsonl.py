@@ -10,14 +10,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from huaxiang.config.models import SourceConfig
-from huaxiang.engine.duckdb_engine import Engine, quote_ident
+from huaxiang.engine.duckdb_engine import Engine, quote_ident, quote_str
 from huaxiang.errors import DataError, Location
 from huaxiang.ingest.encoding import detect_encoding, transcode_to_utf8
 from huaxiang.ingest.staging import (
     MAX_LINE,
     REJECTS,
     STAGE,
-    sql_str,
     unique_headers,
 )
 
@@ -62,7 +61,7 @@ def stage_jsonl(engine: Engine, path: Path, source: SourceConfig) -> str:
     keys = list(dict.fromkeys(k for (names,) in lists for k in names))
     if keys and all(_plain_json_key(k) for k in keys):
         # fast path: one parse per line extracts every key
-        paths = "[" + ", ".join(sql_str(f'$."{k}"') for k in keys) + "]"
+        paths = "[" + ", ".join(quote_str(f'$."{k}"') for k in keys) + "]"
         cols = "".join(
             f"v[{i}] as {quote_ident(name)}, "
             for i, name in enumerate(unique_headers(keys), start=1)

@@ -17,10 +17,6 @@ MAX_LINE = 4_000_000  # bytes; longer lines are rejected, not read
 HEADER_LIMIT = 1 << 20  # bytes of the header line read in Python
 
 
-def sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def fresh_name(base: str, taken: Sequence[str]) -> str:
     lower = {t.lower() for t in taken}
     name, n = base, 0

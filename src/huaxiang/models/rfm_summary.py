@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from huaxiang.engine.duckdb_engine import Engine, quote_ident
+from huaxiang.engine.duckdb_engine import Engine, quote_ident, quote_str
 from huaxiang.errors import DataError, EngineError, Location, UsageError
 
 # freq -> (DuckDB date_trunc part, seconds in one unit). lifetimes divides by
@@ -176,7 +176,7 @@ def _timestamp(column: str, kind: str, fmt: str | None, *, strict: bool) -> str:
     text = f"nullif(trim({col}), '')"
     if fmt is None:
         return f"{'' if strict else 'try_'}cast({text} as timestamp)"
-    return f"{'' if strict else 'try_'}strptime({text}, {_literal(fmt)})"
+    return f"{'' if strict else 'try_'}strptime({text}, {quote_str(fmt)})"
 
 
 def _bad_date(
@@ -253,14 +253,14 @@ def _file_relation(path: Path, eng: Engine, own_engine: bool, date_col: str) -> 
             f"cannot tell the format of {path.name!r}",
             hint="use a .csv, .tsv or .parquet file, or read it into a DataFrame first",
         )
-    relation = f"{reader}({_literal(str(path))})"
+    relation = f"{reader}({quote_str(str(path))})"
     if reader == "read_csv":
         # dates are read as text and parsed here, so that datetime_format decides, not the
         # reader's guess, and an unreadable date is reported with its line
         found = {str(r[0]) for r in eng.rows(f"describe select * from {relation}")}
         if date_col in found:
             relation = (
-                f"read_csv({_literal(str(path))}, types = {{{_literal(date_col)}: 'VARCHAR'}})"
+                f"read_csv({quote_str(str(path))}, types = {{{quote_str(date_col)}: 'VARCHAR'}})"
             )
     return relation
 
@@ -323,7 +323,3 @@ def _no_column(name: str, available: list[str], label: str) -> UsageError:
 
 def _arrow(eng: Engine, sql: str, params: list[Any] | None = None) -> pa.Table:
     return eng.arrow(sql, params)
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -11,7 +11,7 @@ from typing import Any
 
 from huaxiang.compiler.plan import Plan
 from huaxiang.definitions.segments import SegmentCatalog
-from huaxiang.engine.duckdb_engine import Engine, quote_ident
+from huaxiang.engine.duckdb_engine import Engine, quote_ident, quote_str
 from huaxiang.errors import UsageError
 
 # SPEC.md: 5-8 core segments, each at least 5% of the customers
@@ -144,9 +144,9 @@ def compare_segment(
     whose share differs most, with both shares and the lift.
     """
     require_members(engine)
-    a = f"(select customer_id from segment_members where segment_id = {_str(segment)})"
+    a = f"(select customer_id from segment_members where segment_id = {quote_str(segment)})"
     b = (
-        f"(select customer_id from segment_members where segment_id = {_str(other)})"
+        f"(select customer_id from segment_members where segment_id = {quote_str(other)})"
         if other is not None
         else "(select customer_id from customer_tags)"
     )
@@ -216,7 +216,3 @@ def _typed_columns(engine: Engine, plan: Plan) -> tuple[list[tuple[str, str]], l
             elif kind == "tag" and str(sql_type) in ("VARCHAR", "BOOLEAN"):
                 text.append(str(name))
     return numeric, text
-
-
-def _str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow as pa
 
-from huaxiang.engine.duckdb_engine import Engine, quote_ident
+from huaxiang.engine.duckdb_engine import Engine, quote_ident, quote_str
 from huaxiang.errors import DataError, UsageError
 from huaxiang.models.kmeans import Matrix
 
@@ -230,7 +230,7 @@ def _shares_query(shares: list[Feature], as_of: dt.date) -> str:
         condition = (
             "coalesce(coupon_used, false) or coalesce(discount, 0) > 0"
             if f.value is None
-            else f"{f.name.partition(':')[0]} = {_literal(f.value)}"
+            else f"{f.name.partition(':')[0]} = {quote_str(f.value)}"
         )
         counts += [
             f"count(*) filter (where recent and ({condition})) as r{i}",
@@ -299,7 +299,3 @@ def _check_definitions(engine: Engine, features: list[Feature]) -> None:
 
 def _column(alias: str, name: str) -> str:
     return f"coalesce({alias}.{quote_ident(name)}, 0)"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
