@@ -101,3 +101,8 @@ class EngineError(HuaxiangError):
 
 class StoreError(HuaxiangError):
     """The operational store (SQLite / PostgreSQL) failed."""
+
+
+class ModelWarning(UserWarning):
+    """A model was fitted but should not be trusted as it stands (parameters running off,
+    an undetermined likelihood, data the model cannot describe); the message says why."""
