@@ -31,12 +31,13 @@ from huaxiang.tagging.dictionary import dictionary
 from huaxiang.tagging.export import write_dictionary, write_table
 from huaxiang.tagging.history import Moves, RunRef, moved_customers, tag_moves, tag_runs
 from huaxiang.workspace_segments import SegmentsMixin
+from huaxiang.workspace_value import ValueMixin
 
 STATE_DIR = ".huaxiang"
 DEFINITION_DIRS = ("tags", "features", "segments", "journeys")
 
 
-class Workspace(SegmentsMixin):
+class Workspace(SegmentsMixin, ValueMixin):
     def __init__(self, root: Path, config: WorkspaceConfig, console: Console | None = None):
         self.root = root
         self.config = config

@@ -26,8 +26,10 @@ from huaxiang.cli.common import (
 from huaxiang.cli.personas import personas
 from huaxiang.cli.segments import segments_app
 from huaxiang.cli.tags import tags_app
-from huaxiang.errors import HuaxiangError, UsageError
+from huaxiang.cli.value import value_app
+from huaxiang.errors import DataError, HuaxiangError, UsageError
 from huaxiang.schema import TABLES
+from huaxiang.value import ValueScore
 from huaxiang.workspace import Workspace
 
 app = typer.Typer(
@@ -40,6 +42,7 @@ app = typer.Typer(
 
 app.add_typer(tags_app, name="tags")
 app.add_typer(segments_app, name="segments")
+app.add_typer(value_app, name="value")
 app.command("cluster")(cluster)
 app.command("personas")(personas)
 
@@ -136,6 +139,7 @@ def _build(ws: Workspace, *, as_json: bool) -> None:
     result = ws.clean()
     plan = ws.tag_plan()
     has_customers = ws.engine.table_exists("customers") and ws.engine.count("customers")
+    value = _value(ws) if has_customers else None
     tags = ws.build_tags(plan=plan) if plan.tags and has_customers else None
     segments = personas = None
     if tags is not None and ws.segment_catalog().segments:
@@ -146,6 +150,7 @@ def _build(ws: Workspace, *, as_json: bool) -> None:
             result.as_dict()
             | {
                 "loads": [r.as_dict() for r in loads],
+                "value": value.__dict__ if value else None,
                 "tags": tags.__dict__ if tags else None,
                 "segments": segments.sizes if segments else None,
                 "personas": str(personas) if personas else None,
@@ -154,6 +159,11 @@ def _build(ws: Workspace, *, as_json: bool) -> None:
     else:
         render.loads(ws.console, loads)
         render.clean_summary(ws.console, result, ws.quality_report)
+        if value is not None:
+            ws.console.info(
+                f"value models: {value.scored:,} customers scored ({value.run_id}), mean "
+                f"p_alive {value.mean_p_alive or 0:.2f}"
+            )
         if tags is not None:
             render.tag_build(ws.console, tags)
         if segments is not None:
@@ -163,10 +173,23 @@ def _build(ws: Workspace, *, as_json: bool) -> None:
             )
 
 
+def _value(ws: Workspace) -> ValueScore | None:
+    """Fit and score the value models when the orders allow it; otherwise say why and go on
+    (the prediction tags stay unknown)."""
+    if not (ws.engine.table_exists("orders") and ws.engine.count("orders")):
+        return None
+    try:
+        ws.value_fit()
+        return ws.value_score(refresh_tags=False)[0]
+    except (DataError, UsageError) as exc:
+        ws.console.warn(f"value models skipped: {exc.message}")
+        return None
+
+
 @app.command()
 def build(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
-    """Ingest every source, clean, build the tags and segments, write the persona cards: the
-    whole pipeline."""
+    """Ingest every source, clean, fit and score the value models, build the tags and
+    segments, write the persona cards: the whole pipeline."""
     with open_workspace(workspace) as ws:
         _build(ws, as_json=as_json)
 
@@ -202,8 +225,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build the demo workspace end to end: generate, ingest, clean, resolve, report, tag,
-    segment and describe the segments."""
+    """Build the demo workspace end to end: generate, ingest, clean, resolve, report, fit and
+    score the value models, tag, segment and describe the segments."""
     from huaxiang.demo import create_demo_workspace
 
     with create_demo_workspace(directory, customers=customers, seed=seed, console=console()) as ws:

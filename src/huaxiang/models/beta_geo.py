@@ -126,7 +126,7 @@ class BetaGeoFitter(BaseFitter):
         r, alpha, a, b = self._params().values()
         x, t_x, age = _arrays(frequency, recency, T)
         s = self._SHIFT
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # x = 0 is masked below
             log_odds = (
                 np.log(a)
                 - np.log(b + x - 1 + s)

@@ -104,15 +104,18 @@ class BaseFitter:
                 f"initial_params must be {len(self.PARAMS)} positive numbers "
                 f"({', '.join(self.PARAMS)})"
             )
-        result = minimize(
-            self._objective,
-            np.log(start),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
-        )
-        x, self.n_iter_ = result.x, int(result.nit)
-        x, hessian = self._polish(x)
+        # trial points of the line search can be absurd (overflowing terms): the objective
+        # then reports +inf-like values and the search steps back, so numpy's warnings are noise
+        with np.errstate(all="ignore"):
+            result = minimize(
+                self._objective,
+                np.log(start),
+                jac=True,
+                method="L-BFGS-B",
+                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
+            )
+            x, self.n_iter_ = result.x, int(result.nit)
+            x, hessian = self._polish(x)
         self.converged_ = bool(result.success) or self._stationary(x)
         params = np.exp(x)
         self.params_ = pd.Series(params, index=list(self.PARAMS), dtype=float)
