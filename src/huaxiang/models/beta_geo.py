@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln, hyp2f1
 
 from huaxiang.errors import DataError
-from huaxiang.models.fitting import Array, BaseFitter, columns_of, first_bad
+from huaxiang.models.fitting import Array, BaseFitter, columns_of, distinct_rows, first_bad
 from huaxiang.models.units import in_unit, in_units
 
 
@@ -150,26 +150,29 @@ class BetaGeoFitter(BaseFitter):
     def _expected_many(self, times: Array, x: Array, t_x: Array, age: Array) -> Array:
         """Conditional expectations for several horizons at once: shape (len(times), n)."""
         alive = self.conditional_probability_alive(x, t_x, age)
-        return np.stack([self._growth(np.full(len(x), t), x, age) * alive for t in times])
+        codes, one_row = distinct_rows(x, age)
+        out = np.empty((len(times), len(x)))
+        k_x, k_age = x[one_row], age[one_row]
+        for i, t in enumerate(times):
+            growth = self._growth_of(np.full(len(one_row), t), k_x, k_age)
+            np.multiply(growth[codes], alive, out=out[i])
+        return out
 
     def _growth(self, t: Array, x: Array, age: Array) -> Array:
         """E[X(T, T+t) | x, T, alive at T], computed once per distinct (x, T, t)."""
+        codes, one_row = distinct_rows(x, age, t)
+        return self._growth_of(t[one_row], x[one_row], age[one_row])[codes]
+
+    def _growth_of(self, t: Array, x: Array, age: Array) -> Array:
         r, alpha, a, b = self._params().values()
         s = self._SHIFT
         a = _away_from_one(a)
-        codes = np.zeros(len(x), dtype=np.int64)
-        for values in (x, age, t):
-            col, uniques = pd.factorize(values)
-            codes, _ = pd.factorize(codes * len(uniques) + col)
-        one_row = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
-        one_row[codes] = np.arange(len(codes))
-        kx, k_age, kt = x[one_row], age[one_row], t[one_row]
         # Euler's transformation keeps 2F1(r+x, b+x+s; a+b+x-1+s; z) (1-z)^(r+x) finite for any
         # x: it equals (1-z)^(a-1) 2F1(a+b-1+s-r, a-1; a+b+x-1+s; z)
-        kz = kt / (alpha + k_age + kt)
-        series = hyp2f1(a + b - 1 + s - r, a - 1, a + b + kx - 1 + s, kz)
-        bracket = 1 - np.exp((a - 1) * np.log1p(-kz)) * series
-        return np.asarray(((a + b + kx - 1 + s) / (a - 1) * bracket)[codes])
+        z = t / (alpha + age + t)
+        series = hyp2f1(a + b - 1 + s - r, a - 1, a + b + x - 1 + s, z)
+        bracket = 1 - np.exp((a - 1) * np.log1p(-z)) * series
+        return np.asarray((a + b + x - 1 + s) / (a - 1) * bracket)
 
     predict = conditional_expected_number_of_purchases_up_to_time  # lifetimes' name
 

@@ -65,35 +65,41 @@ class GammaGammaFitter(BaseFitter):
 
     def _prepare(self, cols: dict[str, Array], weights: Array) -> None:
         keep = weights > 0
-        self._x, self._m, self._w = (
-            cols["frequency"][keep],
-            cols["monetary_value"][keep],
-            weights[keep],
-        )
-        self._log_m, self._log_x = np.log(self._m), np.log(self._x)
+        x, m, w = cols["frequency"][keep], cols["monetary_value"][keep], weights[keep]
+        self._x, self._m, self._w = x, m, w
+        # the terms in Gamma functions depend on x alone; the ones in log m and log x are
+        # linear in p: both are summed once here, so an evaluation costs one log per customer
+        self._xs, x_inv = np.unique(x, return_inverse=True)
+        self._x_w = np.bincount(x_inv, weights=w)
+        log_m, log_x = np.log(m), np.log(x)
+        self._sum_w = float(w.sum())
+        self._sum_w_log_m = float(np.dot(w, log_m))
+        self._sum_wx_logs = float(np.dot(w * x, log_m + log_x))
+        self._wx = w * x
 
     def _loglik(self, params: Array) -> Array:
         return np.array([self._loglik_grad(row)[0] for row in params])
 
     def _loglik_grad(self, params: Array) -> tuple[float, Array]:
         p, q, v = params
-        x, m, w = self._x, self._m, self._w
-        px = p * x
-        log_vmx = np.log(v + m * x)
-        rows = (
-            gammaln(px + q)
-            - gammaln(px)
-            - gammaln(q)
-            + q * np.log(v)
-            + (px - 1) * self._log_m
-            + px * self._log_x
-            - (px + q) * log_vmx
+        xs, xw, w = self._xs, self._x_w, self._sum_w
+        pxs = p * xs
+        log_vmx = np.log(v + self._m * self._x)
+        ll = (
+            float(np.dot(xw, gammaln(pxs + q) - gammaln(pxs)))
+            + w * (q * np.log(v) - gammaln(q))
+            + p * self._sum_wx_logs
+            - self._sum_w_log_m
+            - p * float(np.dot(self._wx, log_vmx))
+            - q * float(np.dot(self._w, log_vmx))
         )
-        d_p = x * (digamma(px + q) - digamma(px) + self._log_m + self._log_x - log_vmx)
-        d_q = digamma(px + q) - digamma(q) + np.log(v) - log_vmx
-        d_v = q / v - (px + q) / (v + m * x)
-        grad = np.array([np.dot(w, d_p), np.dot(w, d_q), np.dot(w, d_v)])
-        return float(np.dot(w, rows)), grad
+        psi = digamma(pxs + q)
+        d_p = float(np.dot(xw * xs, psi - digamma(pxs))) + self._sum_wx_logs
+        d_p -= float(np.dot(self._wx, log_vmx))
+        d_q = float(np.dot(xw, psi)) - w * digamma(q) + w * np.log(v)
+        d_q -= float(np.dot(self._w, log_vmx))
+        d_v = q * w / v - float(np.dot(p * self._wx + q * self._w, 1 / (v + self._m * self._x)))
+        return ll, np.array([d_p, d_q, d_v])
 
     def _start(self) -> Array:
         mean = float(np.average(self._m, weights=self._w))

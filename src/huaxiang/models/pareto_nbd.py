@@ -24,7 +24,7 @@ from scipy.special import gammaln
 from huaxiang.errors import DataError
 from huaxiang.models.beta_geo import _arrays as arrays
 from huaxiang.models.beta_geo import check_rfm, rate_spread_warnings, shape_of
-from huaxiang.models.fitting import Array, BaseFitter, columns_of
+from huaxiang.models.fitting import Array, BaseFitter, columns_of, distinct_rows
 from huaxiang.models.special import log_diff_exp, log_hyp2f1_a_plus_one, one_minus_pow_over
 from huaxiang.models.units import in_unit, in_units
 
@@ -33,10 +33,7 @@ class _Pairs:
     """Distinct (x, time) pairs and where each customer's pair is."""
 
     def __init__(self, x: Array, time: Array) -> None:
-        _, x_inv = np.unique(x, return_inverse=True)
-        times, t_inv = np.unique(time, return_inverse=True)
-        key = x_inv.astype(np.int64) * len(times) + t_inv
-        _, first, self.inverse = np.unique(key, return_index=True, return_inverse=True)
+        self.inverse, first = distinct_rows(x, time)
         self.x, self.time = x[first], time[first]
 
     def log_f(self, r: float, alpha: float, s: float, beta: float) -> Array:
