@@ -26,7 +26,7 @@ from huaxiang.errors import UsageError, WorkspaceError
 from huaxiang.ingest.loader import LoadResult, load, preview
 from huaxiang.schema import TABLES
 from huaxiang.store.opstore import OperationalStore
-from huaxiang.tagging.build import TagBuild, build_tags, default_as_of
+from huaxiang.tagging.build import TagBuild, build_tags, default_as_of, model_columns
 from huaxiang.tagging.dictionary import dictionary
 from huaxiang.tagging.export import write_dictionary, write_table
 from huaxiang.tagging.history import Moves, RunRef, moved_customers, tag_moves, tag_runs
@@ -319,7 +319,7 @@ class Workspace(SegmentsMixin, ValueMixin):
                     hint=f"did you mean {close[0]!r}?" if close else "see: huaxiang tags list",
                 )
         when = as_of or self.config.tagging.as_of or dt.date.today()
-        return standalone_query(plan, when, tag_ids)
+        return standalone_query(plan, when, tag_ids, model_columns(self.engine))
 
     def tag_dictionary(self, lang: str | None = None) -> list[dict[str, Any]]:
         return dictionary(self.engine, self.tag_plan(), self.language(lang))

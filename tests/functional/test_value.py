@@ -102,7 +102,7 @@ def test_prediction_tags_read_the_scores(ws: Workspace) -> None:
     assert np.allclose(both["p_alive"], both["v_alive"])
     assert np.allclose(both["clv_12m"], both["v_clv"])
     expected_band = np.select(
-        [both["v_alive"] < 0.3, both["v_alive"] < 0.7], ["高", "中"], default="低"
+        [both["v_alive"] < 0.3, both["v_alive"] < 0.7], ["high", "medium"], default="low"
     )
     assert (both["churn_risk"].to_numpy() == expected_band).all()
     assert frame.loc[frame["v_alive"].isna(), "churn_risk"].isna().all()  # never bought

@@ -113,6 +113,16 @@ EVENTS = [
     (None, "2026-06-01 10:00:00", "login", "app", None),
 ]
 
+# the value model's table: customer_id, frequency, recency, T, monetary_value, p_alive,
+# expected_purchases_90d, expected_spend, clv_12m (c3, a non-buyer, has no row)
+CUSTOMER_VALUE = [
+    ("c1", 3.0, 180.0, 540.0, 150.0, 0.7, 1.25, 180.0, 820.5),
+    ("c2", 2.0, 100.0, 365.0, 400.0, 0.3, 0.4, 410.0, 300.25),
+    ("c4", 0.0, 0.0, 500.0, None, 0.05, 0.01, None, None),
+    ("c5", 0.0, 0.0, 1.0, None, 1.0, 0.8, None, None),
+    ("c9", 1.0, 10.0, 20.0, 10.0, 0.5, 0.5, 10.0, 10.0),  # not a customer
+]
+
 
 def _create_customers(engine: Engine, rows: list[tuple[Any, ...]]) -> None:
     assert set(customer_columns()) == {
@@ -155,6 +165,17 @@ def _create_tables(engine: Engine) -> None:
             "insert into events values (?, ?::timestamp, ?, ?, ?::json, ?)",
             [*e, e[0] and f"app-{e[0]}"],
         )
+    engine.execute(
+        "create table customer_value (customer_id varchar, run_id varchar, as_of date, "
+        'frequency double, recency double, "T" double, monetary_value double, p_alive double, '
+        "expected_purchases_90d double, expected_spend double, clv_12m double)"
+    )
+    for v in CUSTOMER_VALUE:
+        engine.execute(
+            "insert into customer_value values (?, 'value-1', date '2026-06-30', ?, ?, ?, ?, ?, "
+            "?, ?, ?)",
+            list(v),
+        )
 
 
 @pytest.fixture
@@ -171,6 +192,7 @@ def test_fixture_has_what_the_cases_assume(warehouse: Engine) -> None:
     assert warehouse.count("events") == 16
     assert warehouse.count("orders", "returned") == 3
     assert warehouse.count("orders", "returned is null") == 1
+    assert warehouse.count("customer_value") == 5
 
 
 # -- cases ---------------------------------------------------------------------------------------

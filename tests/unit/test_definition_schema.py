@@ -97,6 +97,7 @@ tags:
 """
 BINS = "    rule:\n      bins: {of: spend_total, edges: [500, 2000], labels: [low, mid, high]}\n"
 CASE = "    rule:\n      case:\n        - {when: spend_total > 0, then: buyer}\n"
+MODEL_RULE = "    rule:\n      model: p_alive\n"
 
 
 SEGMENT = """\
@@ -146,6 +147,8 @@ CASES = {
         True,
     ),
     "quantile": ("tags", tag("    rule:\n      quantile: {of: spend_total, n: 5}\n"), True),
+    "model output": ("tags", tag(MODEL_RULE), True),
+    "model output T": ("tags", tag(MODEL_RULE.replace("p_alive", "T")), True),
     "rules segment with a strategy": ("segments", SEGMENT + RULE + STRATEGY, True),
     "model segment": ("segments", SEGMENT + MODEL, True),
     "model segment with one value": (
@@ -175,6 +178,11 @@ CASES = {
     "two rule kinds": ("tags", tag(BINS + "      expression: spend_total\n"), False),
     "empty expression": ("tags", tag("    rule:\n      expression: ''\n"), False),
     "else without case": ("tags", tag(BINS + "      else: other\n"), False),
+    "unknown model output": ("tags", tag(MODEL_RULE.replace("p_alive", "p_alve")), False),
+    "model output in other case": ("tags", tag(MODEL_RULE.replace("p_alive", "P_ALIVE")), False),
+    "empty model output": ("tags", tag(MODEL_RULE.replace("p_alive", "''")), False),
+    "model and bins": ("tags", tag(BINS + "      model: p_alive\n"), False),
+    "model with else": ("tags", tag(MODEL_RULE + "      else: 0\n"), False),
     "quantile of one bucket": ("tags", tag("    rule:\n      quantile: {of: x, n: 1}\n"), False),
     "bad layer": ("tags", tag(BINS).replace("layer: value", "layer: worth"), False),
     "unknown key in a rule": ("tags", tag(BINS.replace("labels", "lables")), False),

@@ -155,6 +155,48 @@ def test_rule_shapes(tmp_path: Path) -> None:
     assert "edges must be strictly increasing" in found
 
 
+def test_a_model_rule_reads_a_value_model_output(tmp_path: Path) -> None:
+    tags = "version: 1\ntags:\n" + tag("p_alive", "model: p_alive")
+    tags += tag("recency_t", "model: T")
+    tags += tag("risk", "bins: {of: p_alive, edges: [0.3, 0.7], labels: [high, mid, low]}")
+    plan = resolve(load_catalog(write(tmp_path, tags)))
+    assert plan.tags["p_alive"].rule.kind == "model"
+    assert plan.tags["p_alive"].rule.model == "p_alive"
+    # a model tag uses no feature or tag: level 0; a tag over it comes after
+    assert plan.depends["p_alive"] == set()
+    assert plan.depends["risk"] == {"p_alive"}
+    assert plan.levels == [["p_alive", "recency_t"], ["risk"]]
+    assert plan.model_outputs() == {"p_alive", "T"}
+    assert plan.needed(["risk"]).model_outputs() == {"p_alive"}
+
+
+@pytest.mark.parametrize(
+    ("given", "suggestion"),
+    [
+        ("p_alve", "did you mean 'p_alive'?"),
+        ("t", "did you mean 'T'?"),
+        ("churn", "one of p_alive"),
+    ],
+)
+def test_an_unknown_model_output_is_located_with_a_suggestion(
+    tmp_path: Path, given: str, suggestion: str
+) -> None:
+    tags = "version: 1\ntags:\n" + tag("p_alive", f"model: {given}")
+    [problem] = problems(write(tmp_path, tags))
+    # line 11 is the `model:` under `rule:`
+    assert problem.startswith(f"{Path('tags/t.yaml')}, line 11, column 7: tags.0.rule.model")
+    assert f"unknown model output {given!r}" in problem and suggestion in problem
+    assert f"11 |       model: {given}" in problem
+
+
+def test_a_model_rule_is_one_kind_only(tmp_path: Path) -> None:
+    tags = "version: 1\ntags:\n" + tag("both", "model: p_alive\nexpression: spend_total")
+    tags += tag("other", "model: clv_12m\nelse: 0")
+    found = "\n".join(problems(write(tmp_path, tags)))
+    assert "a rule is exactly one of: bins, quantile, expression, case, model" in found
+    assert "'else' only goes with 'case'" in found
+
+
 def test_duplicate_ids_across_files(tmp_path: Path) -> None:
     write(tmp_path, "version: 1\ntags:\n" + tag("orders_6m", "expression: 1"))
     [problem] = problems(tmp_path)

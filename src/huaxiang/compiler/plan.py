@@ -2,8 +2,9 @@
 
 Names a tag may use: customer fields, features, other tags and ``as_of`` (the build date).
 Names a feature filter may use: the columns of its source table. Tags that depend only on
-features and customer fields form level 0; a tag using level-k tags is at level k + 1; a cycle
-is an error naming the tags in it.
+features and customer fields form level 0 (so do ``model`` tags: a column of the value model's
+table, checked by the definition model); a tag using level-k tags is at level k + 1; a cycle is
+an error naming the tags in it.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ class Plan:
     # "expression" or "case.<i>"
     expressions: dict[tuple[str, str], exp.Expression] = field(default_factory=dict)
     depends: dict[str, set[str]] = field(default_factory=dict)
+
+    def model_outputs(self) -> set[str]:
+        """The columns of the value model's table that the ``model`` tags read."""
+        return {t.rule.model for t in self.tags.values() if t.rule.model is not None}
 
     def needed(self, tag_ids: list[str]) -> Plan:
         """The part of the plan that ``tag_ids`` need (their features and tags, transitively)."""
@@ -137,6 +142,8 @@ def _check_tag(
         if checked is not None:
             plan.expressions[(tag.id, "of")] = checked.ast
             used |= checked.columns
+    elif rule.model is not None:
+        pass  # a column of the model's table (Rule checks the name): no features, no tags
     elif rule.expression is not None:
         checked = _checked(
             catalog, tag.id, ("rule", "expression"), rule.expression, names, problems, what

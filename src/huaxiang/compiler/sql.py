@@ -3,7 +3,8 @@
 Features of one source share a single GROUP BY: each feature is an aggregate with its own
 FILTER (window and condition), so six windows over orders still read orders once. Tags are
 nested projections over the features and customer fields, level by level; quantile rules are
-window functions in their level. The as-of date is a literal: a build is reproducible.
+window functions in their level. ``model`` tags read the value model's table (``customer_value``),
+left-joined under the first level. The as-of date is a literal: a build is reproducible.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlglot import exp
 
 from huaxiang.compiler.expressions import DIALECT, to_sql
 from huaxiang.compiler.plan import AS_OF, Plan, customer_columns, field_alias
-from huaxiang.definitions.models import Feature, Tag
+from huaxiang.definitions.models import MODEL_TABLE, Feature, Tag
 from huaxiang.engine.duckdb_engine import quote_ident
 from huaxiang.schema import TABLES
 
@@ -243,8 +244,15 @@ def _tag_sql(plan: Plan, tag: Tag, key: str) -> str:
     return to_sql(plan.expressions[(tag.id, key)].transform(rename))
 
 
+def model_alias(output: str) -> str:
+    """The column a value model output is carried under next to features and tags."""
+    return f"m__{output}"
+
+
 def tag_expression(plan: Plan, tag: Tag) -> str:
     rule = tag.rule
+    if rule.model is not None:
+        return quote_ident(model_alias(rule.model))
     if rule.bins is not None:
         x = f"({_tag_sql(plan, tag, 'of')})"
         op = "<=" if rule.bins.right else "<"
@@ -276,18 +284,34 @@ def tag_expression(plan: Plan, tag: Tag) -> str:
     return f"case {whens} else {otherwise} end"
 
 
-def tags_query(plan: Plan, as_of: dt.date, features: str, available: set[str] | None = None) -> str:
+def tags_query(
+    plan: Plan,
+    as_of: dt.date,
+    features: str,
+    available: set[str] | None = None,
+    model_columns: set[str] | None = None,
+) -> str:
     """customer_id + every tag of ``plan`` over the relation ``features`` (a table or a
     parenthesised query) joined with the customer fields (``available``: the columns the
-    customers table has; a field it lacks is unknown for everyone)."""
+    customers table has; a field it lacks is unknown for everyone) and, when the plan has
+    ``model`` tags, the value model's outputs (``model_columns``: the outputs its table has, an
+    empty set when there is no table; an output it lacks is unknown for everyone; None: all)."""
     fields = ", ".join(
         f"{'c.' + quote_ident(c) if available is None or c in available else 'null'} "
         f"as {quote_ident(field_alias(c))}"
         for c in customer_columns()
     )
+    outputs = sorted(plan.model_outputs())
+    present = [m for m in outputs if model_columns is None or m in model_columns]
+    models = "".join(
+        f", {'v.' + quote_ident(m) if m in present else 'null'}::double "
+        f"as {quote_ident(model_alias(m))}"
+        for m in outputs
+    )
+    join = f"\nleft join {MODEL_TABLE} v using (customer_id)" if present else ""
     relation = (
-        f"select f.*, {fields}, {_date(as_of)} as {AS_OF}\n"
-        f"from {features} f join customers c using (customer_id)"
+        f"select f.*, {fields}{models}, {_date(as_of)} as {AS_OF}\n"
+        f"from {features} f join customers c using (customer_id){join}"
     )
     for level in plan.levels:
         exprs = ",\n  ".join(
@@ -299,10 +323,15 @@ def tags_query(plan: Plan, as_of: dt.date, features: str, available: set[str] | 
     return f"select {cols}\nfrom (\n{relation}\n)"
 
 
-def standalone_query(plan: Plan, as_of: dt.date, tag_ids: list[str]) -> str:
-    """One query computing ``tag_ids`` from the clean tables, for analysts to read."""
+def standalone_query(
+    plan: Plan, as_of: dt.date, tag_ids: list[str], model_columns: set[str] | None = None
+) -> str:
+    """One query computing ``tag_ids`` from the clean tables, for analysts to read
+    (``model_columns`` as in :func:`tags_query`: None reads every output from the model's
+    table)."""
     needed = plan.needed(tag_ids)
-    query = tags_query(needed, as_of, f"(\n{features_query(needed, as_of)}\n)")
+    features = f"(\n{features_query(needed, as_of)}\n)"
+    query = tags_query(needed, as_of, features, model_columns=model_columns)
     cols = ", ".join(["customer_id", *(quote_ident(t) for t in tag_ids)])
     return pretty(f"select {cols} from (\n{query}\n)")
 

@@ -7,6 +7,7 @@ frozen and reject unknown keys, so a typo is an error with its line, never a sil
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from typing import Literal
 
@@ -16,6 +17,19 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 SOURCES = ("orders", "events", "feedback", "survey_responses")
 Layer = Literal["basic", "behaviour", "preference", "value", "lifecycle"]
 Metric = Literal["count", "sum", "avg", "min", "max", "distinct", "mode", "share", "first", "last"]
+# The warehouse table the lifetime-value model writes (one row per customer, the scoring run in
+# run_id) and the columns of it a `model` tag may read (DOUBLE; NULL where the model has no value).
+MODEL_TABLE = "customer_value"
+MODEL_OUTPUTS = (
+    "p_alive",
+    "expected_purchases_90d",
+    "expected_spend",
+    "clv_12m",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+)
 _WINDOW = re.compile(r"^([0-9]+)\s*([dwmy])$")  # ASCII digits: ６m is a typo
 _WINDOW_UNITS = {"d": "day", "w": "week", "m": "month", "y": "year"}
 
@@ -140,7 +154,7 @@ class When(Strict):
     _norm_when = field_validator("when", mode="before")(_sql_text)
 
 
-_RULE_KINDS = ("bins", "quantile", "expression", "case")
+_RULE_KINDS = ("bins", "quantile", "expression", "case", "model")
 
 
 class Rule(Strict):
@@ -150,15 +164,27 @@ class Rule(Strict):
     quantile: Quantile | None = None
     expression: str | None = Field(default=None, min_length=1)
     case: list[When] | None = Field(default=None, min_length=1)
+    model: str | None = None  # a column of the value model's table (MODEL_OUTPUTS)
     otherwise: str | bool | int | float | None = Field(default=None, alias="else")
 
     _norm_expression = field_validator("expression", mode="before")(_sql_text)
+
+    @field_validator("model")
+    @classmethod
+    def _model_output(cls, value: str | None) -> str | None:
+        if value is not None and value not in MODEL_OUTPUTS:
+            # the name in other letter case (p_ALIVE, t) first, then a near spelling
+            close = [m for m in MODEL_OUTPUTS if m.lower() == value.lower()]
+            close = close or difflib.get_close_matches(value, MODEL_OUTPUTS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "one of " + ", ".join(MODEL_OUTPUTS)
+            raise ValueError(f"unknown model output {value!r} ({hint})")
+        return value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Rule:
         given = [k for k in _RULE_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("a rule is exactly one of: bins, quantile, expression, case")
+            raise ValueError("a rule is exactly one of: " + ", ".join(_RULE_KINDS))
         if self.otherwise is not None and self.case is None:
             raise ValueError("'else' only goes with 'case'")
         return self

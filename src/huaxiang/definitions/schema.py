@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from huaxiang.definitions.models import FeatureFile, Metric, TagFile
+from huaxiang.definitions.models import MODEL_OUTPUTS, FeatureFile, Metric, TagFile
 from huaxiang.definitions.segments import SegmentFile
 
 Schema = dict[str, Any]
@@ -68,6 +68,7 @@ _DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("Rule", "expression"): "Row-level SQL over features, customer fields, other tags, as_of.",
     ("Rule", "case"): "The first condition that holds gives the value.",
     ("Rule", "else"): "Case only: the value when no condition holds.",
+    ("Rule", "model"): "A column of the value model's table customer_value (NULL until it runs).",
     ("Bins", "edges"): "Increasing thresholds; n edges make n + 1 bins.",
     ("Bins", "labels"): "One label per bin: one more than the edges.",
     ("Bins", "right"): "true: a value on an edge goes to the lower bin (lo, hi]; false: [lo, hi).",
@@ -128,6 +129,7 @@ def definition_schema(kind: Kind) -> Schema:
         when["type"] = _SQL_SCALAR
         rule = defs["Rule"]
         rule["properties"]["expression"]["anyOf"] = [{"type": _SQL_SCALAR}, {"type": "null"}]
+        rule["properties"]["model"]["anyOf"] = [_RULE_KINDS["model"], {"type": "null"}]
         rule["oneOf"] = [_given(k, s) for k, s in _RULE_KINDS.items()]
         rule["if"] = _given("else", {"not": {"type": "null"}})
         rule["then"] = _given("case", _RULE_KINDS["case"])
@@ -161,6 +163,7 @@ _RULE_KINDS: dict[str, Schema] = {
     "quantile": {"type": "object"},
     "expression": {"not": {"enum": [None, ""]}},
     "case": {"type": "array", "minItems": 1},
+    "model": {"enum": list(MODEL_OUTPUTS)},
 }
 
 

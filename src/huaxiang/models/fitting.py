@@ -302,7 +302,7 @@ class BaseFitter:
         model.params_ = pd.Series({p: float(data["params"][p]) for p in cls.PARAMS}, dtype=float)
         errors = data.get("standard_errors") or {}
         model.standard_errors_ = pd.Series(
-            {p: float(errors.get(p, math.nan)) for p in cls.PARAMS}, dtype=float
+            {p: _number(errors.get(p)) for p in cls.PARAMS}, dtype=float
         )
         model.log_likelihood_ = float(data.get("log_likelihood", math.nan))
         model.n_customers_ = int(data.get("n_customers", 0))
@@ -357,6 +357,11 @@ def _positive_definite(matrix: Array) -> bool:
     except np.linalg.LinAlgError:
         return False
     return True
+
+
+def _number(value: Any) -> float:
+    """A saved number; null (an undetermined standard error) reads as NaN."""
+    return math.nan if value is None else float(value)
 
 
 def _plain(series: pd.Series | None) -> dict[str, float | None]:

@@ -325,7 +325,7 @@ def _value(values: Distributions, stats: dict[str, float | None]) -> dict[str, A
     value["rfm_mix"] = [_public(r, _SHORT) for r in values.get("rfm_group", []) if r["customers"]]
     for col in MODEL_COLUMNS:  # present only when the model has run: absent is not zero
         mean = _pair(stats, f"{col}_mean", 4)
-        if mean is not None:
+        if mean is not None and mean["population"] is not None:  # a model tag before a run
             value[col] = {"mean": mean["members"], "mean_population": mean["population"]}
     return value
 

@@ -6,7 +6,11 @@ Tables written (one transaction, so a failed build leaves the previous one in pl
 - ``customer_tags``: one row per customer, one column per tag;
 - ``tag_snapshots``: every build's tag values (as text) under its ``run_id``, so that tag history
   and movements between values can be queried later; a new tag adds a column;
-- ``hx_tag_runs``: run id, as-of date, time, customer count, and each definition's hash.
+- ``hx_tag_runs``: run id, as-of date, time, customer count, each definition's hash, the
+  cleaning run and the value model's scoring run the build read.
+
+``model`` tags read the value model's table (``customer_value``) when it exists; until the model
+has run (or for an output it lacks) they are unknown for everyone.
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from dataclasses import dataclass
 from huaxiang.compiler.plan import Plan
 from huaxiang.compiler.sql import features_query, tags_query
 from huaxiang.console import Console
-from huaxiang.definitions.models import SOURCES
+from huaxiang.definitions.models import MODEL_OUTPUTS, MODEL_TABLE, SOURCES
 from huaxiang.engine.duckdb_engine import Engine, quote_ident
 from huaxiang.errors import DataError, UsageError
-from huaxiang.tagging.changes import Work, definition_hashes, plan_work
+from huaxiang.tagging.changes import Work, definition_hashes, plan_work, scored_value_run
 from huaxiang.warehouse import latest_clean
 
 
@@ -54,6 +58,15 @@ def default_as_of(engine: Engine) -> dt.date:
     return dt.date.today()
 
 
+def model_columns(engine: Engine) -> set[str]:
+    """The value model outputs its table has (empty when the model has not run): what
+    ``tags_query`` / ``standalone_query`` take as ``model_columns``."""
+    if not engine.table_exists(MODEL_TABLE):
+        return set()
+    have = {c.lower() for c in engine.columns(MODEL_TABLE)}
+    return {m for m in MODEL_OUTPUTS if m.lower() in have}
+
+
 def build_tags(
     engine: Engine,
     plan: Plan,
@@ -76,7 +89,8 @@ def build_tags(
     run_id = f"tags-{dt.datetime.now():%Y%m%d-%H%M%S-%f}"
     sources = {s for s in SOURCES if engine.table_exists(s)}
     clean_id = latest_clean(engine)
-    work = plan_work(engine, plan, as_of, clean_id, full=full)
+    value_run = scored_value_run(engine)
+    work = plan_work(engine, plan, as_of, clean_id, value_run, full=full)
     previous = engine.scalar("select run_id from hx_tag_runs order by built_at desc limit 1")
     with console.progress("building tags", total=3) as task, engine.transaction():
         _features(engine, plan, work, as_of, sources)
@@ -89,9 +103,9 @@ def build_tags(
         _snapshot(engine, plan, run_id, as_of)
         customers = engine.count("customer_tags")
         engine.execute(
-            "insert into hx_tag_runs (run_id, as_of, built_at, customers, definitions, clean_id) "
-            "values (?, ?, now()::timestamp, ?, ?, ?)",
-            [run_id, as_of, customers, json.dumps(definition_hashes(plan)), clean_id],
+            "insert into hx_tag_runs (run_id, as_of, built_at, customers, definitions, clean_id, "
+            "value_run) values (?, ?, now()::timestamp, ?, ?, ?, ?)",
+            [run_id, as_of, customers, json.dumps(definition_hashes(plan)), clean_id, value_run],
         )
         task.advance()
     return TagBuild(
@@ -122,8 +136,9 @@ def _features(engine: Engine, plan: Plan, work: Work, as_of: dt.date, sources: s
 
 def _tags(engine: Engine, plan: Plan, work: Work, as_of: dt.date) -> None:
     available = set(engine.columns("customers"))
+    models = model_columns(engine)
     if work.full:
-        query = tags_query(plan, as_of, "customer_features", available)
+        query = tags_query(plan, as_of, "customer_features", available, models)
         engine.execute(f"create or replace table customer_tags as {query}")
         return
     order = [t for level in plan.levels for t in level]
@@ -136,9 +151,8 @@ def _tags(engine: Engine, plan: Plan, work: Work, as_of: dt.date) -> None:
         f"(select f.*{carried} from customer_features f join customer_tags t using (customer_id))"
     )
     subset = plan.subset(set(plan.features), set(work.tags))
-    _recombine(
-        engine, "customer_tags", order, work.tags, tags_query(subset, as_of, relation, available)
-    )
+    query = tags_query(subset, as_of, relation, available, models)
+    _recombine(engine, "customer_tags", order, work.tags, query)
 
 
 def _recombine(

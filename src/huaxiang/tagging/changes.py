@@ -3,8 +3,10 @@
 The previous build's columns in ``customer_features`` and ``customer_tags`` stay valid as long
 as three things are unchanged: the clean tables (the cleaning run they come from), the as-of
 date, and the definition (its hash). A feature or tag whose definition changed is computed
-again, and so is every tag that uses it, directly or through other tags. Anything else (new
-data, another as-of date, tables edited by hand, a first build) means a full build.
+again, and so is every tag that uses it, directly or through other tags. The ``model`` tags
+also read the value model's table: when its scoring run is not the one the previous build read,
+they and the tags using them are computed again. Anything else (new data, another as-of date,
+tables edited by hand, a first build) means a full build.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from huaxiang.compiler.plan import Plan
+from huaxiang.definitions.models import MODEL_TABLE, Tag
 from huaxiang.engine.duckdb_engine import Engine
 
 # part of every definition hash: a release whose compiler gives a definition another meaning
@@ -24,8 +28,21 @@ COMPILER_VERSION = "1"
 
 RUNS_DDL = (
     "create table if not exists hx_tag_runs (run_id varchar primary key, as_of date, "
-    "built_at timestamp, customers bigint, definitions json, clean_id varchar)"
+    "built_at timestamp, customers bigint, definitions json, clean_id varchar, "
+    "value_run varchar)"
 )
+# tables of builds before a column existed get it (NULL in their rows)
+RUNS_COLUMNS = ("clean_id", "value_run")
+
+
+def scored_value_run(engine: Engine) -> str | None:
+    """The scoring run of the value model's table (its ``run_id``); None when there is none."""
+    if not engine.table_exists(MODEL_TABLE):
+        return None
+    if "run_id" not in {c.lower() for c in engine.columns(MODEL_TABLE)}:
+        return None
+    run = engine.scalar(f"select any_value(run_id) from {MODEL_TABLE}")
+    return None if run is None else str(run)
 
 
 def definition_hashes(plan: Plan) -> dict[str, str]:
@@ -33,7 +50,12 @@ def definition_hashes(plan: Plan) -> dict[str, str]:
     change values, so they are left out."""
     out = {}
     for ident, model in [*plan.features.items(), *plan.tags.items()]:
-        text = model.model_dump_json(exclude={"name", "description", "value_names", "owner"})
+        exclude: dict[str, Any] = dict.fromkeys(
+            ("name", "description", "value_names", "owner"), True
+        )
+        if isinstance(model, Tag) and model.rule.model is None:
+            exclude["rule"] = {"model": True}  # the hashes of the other kinds stay as they were
+        text = model.model_dump_json(exclude=exclude)
         digest = hashlib.sha256(f"{COMPILER_VERSION}\n{text}".encode())
         out[ident] = digest.hexdigest()[:16]
     return out
@@ -74,20 +96,24 @@ def plan_work(
     plan: Plan,
     as_of: dt.date,
     clean_id: str | None,
+    value_run: str | None = None,
     *,
     full: bool = False,
 ) -> Work:
+    """What to compute for a build of ``plan`` on the data of ``clean_id`` as of ``as_of``,
+    the model tags reading the scoring run ``value_run`` (see :func:`scored_value_run`)."""
     everything = Work(frozenset(plan.features), frozenset(plan.tags), None, "")
 
     def whole(reason: str) -> Work:
         return Work(everything.features, everything.tags, None, reason)
 
     engine.execute(RUNS_DDL)
-    engine.execute("alter table hx_tag_runs add column if not exists clean_id varchar")
+    for column in RUNS_COLUMNS:
+        engine.execute(f"alter table hx_tag_runs add column if not exists {column} varchar")
     if full:
         return whole("a full build was asked for")
     last = engine.dicts(
-        "select run_id, as_of, definitions, clean_id from hx_tag_runs "
+        "select run_id, as_of, definitions, clean_id, value_run from hx_tag_runs "
         "order by built_at desc limit 1"
     )
     if not last:
@@ -103,11 +129,16 @@ def plan_work(
     new = definition_hashes(plan)
     have = {*engine.columns("customer_features"), *engine.columns("customer_tags")}
     changed = {i for i, h in new.items() if old.get(i) != h or i not in have}
-    todo = dependents(plan, changed)
+    rescored = previous["value_run"] != value_run
+    models = {t for t, tag in plan.tags.items() if tag.rule.model is not None}
+    todo = dependents(plan, changed | (models if rescored else set()))
     run_id = str(previous["run_id"])
+    why = [f"{len(changed)} definitions changed"] if changed else []
+    if rescored and models:
+        why.append(f"the value model scores changed ({previous['value_run']} -> {value_run})")
     return Work(
         frozenset(todo & set(plan.features)),
         frozenset(todo & set(plan.tags)),
         run_id,
-        f"{len(changed)} definitions changed since {run_id}" if changed else "nothing changed",
+        f"{' and '.join(why)} since {run_id}" if why else "nothing changed",
     )

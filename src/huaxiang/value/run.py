@@ -78,7 +78,8 @@ class ValueFit:
 
 @dataclass(frozen=True)
 class ValueScore:
-    run_id: str
+    run_id: str  # the fitted run
+    score_id: str  # this scoring (customer_value.run_id: the tags notice a new one)
     as_of: dt.date
     customers: int  # every customer in the table
     scored: int  # those with an order
@@ -254,6 +255,7 @@ def score_value(engine: Engine, console: Console, run_id: str | None = None) -> 
     """Write ``customer_value`` from a fitted run (default: the latest)."""
     started = time.perf_counter()
     run = latest_value_run(engine, run_id)
+    score_id = f"{run['run_id']}/scored-{dt.datetime.now():%Y%m%d-%H%M%S-%f}"
     as_of = dt.date.fromisoformat(run["as_of"])
     transactions = MODELS[run["model"]].from_dict(run["transactions"])
     spend = GammaGammaFitter.from_dict(run["spend"]) if run["spend"] else None
@@ -288,9 +290,10 @@ def score_value(engine: Engine, console: Console, run_id: str | None = None) -> 
             with engine.transaction():
                 engine.execute(
                     "create or replace table customer_value as select c.customer_id, "
-                    "?::varchar as run_id, ?::date as as_of, s.* exclude (customer_id) "
+                    "?::varchar as run_id, ?::varchar as fit_run, ?::date as as_of, "
+                    "s.* exclude (customer_id) "
                     "from customers c left join hx_value_scores s using (customer_id)",
-                    [run["run_id"], as_of],
+                    [score_id, run["run_id"], as_of],
                 )
                 engine.execute(
                     "update hx_value_runs set scored_at = now()::timestamp where run_id = ?",
@@ -308,6 +311,7 @@ def score_value(engine: Engine, console: Console, run_id: str | None = None) -> 
     )[0]
     return ValueScore(
         run_id=run["run_id"],
+        score_id=score_id,
         as_of=as_of,
         customers=int(stats["customers"]),
         scored=int(stats["scored"]),
