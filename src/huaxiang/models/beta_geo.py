@@ -16,47 +16,27 @@ The two models differ only by one shift, so they share the code: with s = 0 (BG/
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 from scipy.special import digamma, gammaln, hyp2f1
 
-from huaxiang.errors import DataError
-from huaxiang.models.fitting import Array, BaseFitter, columns_of, distinct_rows, first_bad
+from huaxiang.models.fitting import Array, distinct_rows
+from huaxiang.models.inputs import flat_arrays, shape_of
+from huaxiang.models.purchase import PurchaseFitter, dropout_warnings, rate_spread_warnings
 from huaxiang.models.units import in_unit, in_units
 
 
-class BetaGeoFitter(BaseFitter):
+class BetaGeoFitter(PurchaseFitter):
     """BG/NBD. ``fit(frequency, recency, T[, weights])`` or ``fit(frame)``; recency and T in
     one time unit (say which with ``unit=`` so horizons like "90d" can be converted)."""
 
     PARAMS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
-    COLUMNS: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
     _SHIFT: ClassVar[int] = 0  # 1: MBG/NBD (dropout possible at the first purchase too)
-
-    def fit(
-        self,
-        frequency: Any,
-        recency: Any = None,
-        T: Any = None,
-        weights: Any = None,
-        *,
-        initial_params: Any = None,
-    ) -> Self:
-        cols, index = columns_of(type(self).__name__, self.COLUMNS, frequency, [recency, T])
-        check_rfm(cols, index)
-        return self._fit(cols, weights, initial_params)
 
     # -- likelihood ----------------------------------------------------------------------
     def _prepare(self, cols: dict[str, Array], weights: Array) -> None:
         x, t_x, age = cols["frequency"], cols["recency"], cols["T"]
-        if not np.any(x > 0):
-            raise DataError(
-                "no customer has a repeat purchase: the purchase rate cannot be told apart "
-                "from dropout",
-                hint="use a longer history (repeat purchases are what these models learn from)",
-            )
         keep = weights > 0
         x, t_x, age, weights = x[keep], t_x[keep], age[keep], weights[keep]
         self._x, self._T, self._w = x, age, weights
@@ -124,7 +104,7 @@ class BetaGeoFitter(BaseFitter):
     def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> Array:
         """P(alive at T | x, t_x, T)."""
         r, alpha, a, b = self._params().values()
-        x, t_x, age = _arrays(frequency, recency, T)
+        x, t_x, age = flat_arrays(frequency, recency, T)
         s = self._SHIFT
         with np.errstate(divide="ignore", invalid="ignore"):  # x = 0 is masked below
             log_odds = (
@@ -142,7 +122,7 @@ class BetaGeoFitter(BaseFitter):
     ) -> Array:
         """E[X(T, T + t) | x, t_x, T]: expected purchases in the next ``t`` (a number in the
         model's unit, or a horizon such as "90d")."""
-        x, t_x, age, times = _arrays(frequency, recency, T, in_units(t, self.unit))
+        x, t_x, age, times = flat_arrays(frequency, recency, T, in_units(t, self.unit))
         alive = self.conditional_probability_alive(x, t_x, age)
         out = self._growth(times, x, age) * alive
         return out.reshape(shape_of(frequency, recency, T, t))
@@ -199,63 +179,3 @@ def _away_from_one(a: float) -> float:
     # the expectations are 0/0 at a = 1 exactly; the limit is continuous, so a step of 1e-9
     # changes the result by about 1e-9 relative
     return a if abs(a - 1) > 1e-9 else 1 + 1e-9
-
-
-def _arrays(*values: Any) -> tuple[Array, ...]:
-    """The values broadcast together and flattened (predictions reshape back with _shaped)."""
-    arrays = np.broadcast_arrays(*[np.asarray(v, dtype=float) for v in values])
-    return tuple(a.reshape(-1) for a in arrays)
-
-
-def shape_of(*values: Any) -> tuple[int, ...]:
-    return tuple(np.broadcast_shapes(*(np.shape(v) for v in values)))
-
-
-def check_rfm(cols: dict[str, Array], index: pd.Index | None) -> None:
-    """frequency, recency, T as the models need them, or a DataError saying which customer."""
-    x, t_x, age = cols["frequency"], cols["recency"], cols["T"]
-    if len(x) == 0:
-        raise DataError("there are no customers to fit on")
-    checks = [
-        (
-            ~(np.isfinite(x) & np.isfinite(t_x) & np.isfinite(age)),
-            "has a missing or infinite value",
-        ),
-        (x < 0, "has a negative frequency"),
-        (x != np.floor(x), "has a frequency that is not a whole number of repeat purchases"),
-        (t_x < 0, "has a negative recency (the last purchase before the first?)"),
-        (t_x > age * (1 + 1e-9) + 1e-12, "has recency > T (the last purchase after the end?)"),
-        ((x == 0) & (t_x != 0), "has no repeat purchase but a non-zero recency"),
-    ]
-    for mask, problem in checks:
-        if mask.any():
-            raise DataError(
-                f"{first_bad(index, mask)} {problem}",
-                hint="rfm_summary(...) computes frequency, recency and T from a transaction log",
-            )
-    if not np.any(age > 0):
-        raise DataError(
-            "every customer made the first purchase at the end of the data (T = 0): there is no "
-            "time to observe",
-            hint="choose an observation end after the first purchases",
-        )
-
-
-def rate_spread_warnings(params: dict[str, float]) -> list[str]:
-    """A gamma shape r above 100 means purchase rates vary by under 10% between customers."""
-    if params["r"] <= 100:
-        return []
-    return [
-        f"purchase rates barely differ between customers (r = {params['r']:.3g}, alpha = "
-        f"{params['alpha']:.3g}): the data show no heterogeneity, so r and alpha are not "
-        "determined separately; only their ratio (the mean rate) is"
-    ]
-
-
-def dropout_warnings(a: float, b: float) -> list[str]:
-    if a / (a + b) >= 1e-4 or b < 1e3:
-        return []
-    return [
-        f"dropout is almost nil (mean dropout probability a / (a + b) = {a / (a + b):.2g}): "
-        "nearly every customer looks alive, so p_alive carries little information"
-    ]

@@ -30,6 +30,7 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from huaxiang.errors import DataError, ModelWarning, UsageError
+from huaxiang.models.inputs import column
 from huaxiang.models.units import Unit, check_unit
 
 Array = npt.NDArray[np.float64]
@@ -95,7 +96,7 @@ class BaseFitter:
         initial_params: Sequence[float] | None,
     ) -> Self:
         n = len(next(iter(cols.values())))
-        w = np.ones(n) if weights is None else _column("weights", weights, n)
+        w = np.ones(n) if weights is None else column("weights", weights, n)
         if weights is not None and (np.any(w < 0) or not np.all(np.isfinite(w))):
             raise DataError("weights must be finite and non-negative")
         cols, w = compress(cols, w)
@@ -368,53 +369,3 @@ def _plain(series: pd.Series | None) -> dict[str, float | None]:
     if series is None:
         return {}
     return {str(k): (None if math.isnan(v) else float(v)) for k, v in series.items()}
-
-
-def _column(name: str, values: Any, n: int | None = None) -> Array:
-    try:
-        array = np.asarray(values, dtype=float).reshape(-1)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{name} must be numbers: {exc}") from None
-    if n is not None and len(array) != n:
-        raise DataError(f"{name} has {len(array)} values, the other columns {n}")
-    return array
-
-
-def columns_of(
-    model: str,
-    names: Sequence[str],
-    first: Any,
-    rest: Sequence[Any],
-) -> tuple[dict[str, Array], pd.Index | None]:
-    """The model's input columns from either a frame (``first``) or separate arrays."""
-    if isinstance(first, pd.DataFrame):
-        frame = first
-        aliases = {
-            "x": "frequency",
-            "t_x": "recency",
-            "m": "monetary_value",
-            "zbar": "monetary_value",
-        }
-        found = {aliases.get(str(c), str(c)): c for c in frame.columns}
-        missing = [n for n in names if n not in found]
-        if missing:
-            raise UsageError(
-                f"{model}.fit needs column(s) {', '.join(missing)}; the frame has "
-                f"{', '.join(map(str, frame.columns))}",
-                hint="rfm_summary(...) makes a frame with frequency, recency, T, monetary_value",
-            )
-        return {n: _column(n, frame[found[n]]) for n in names}, frame.index
-    values = [first, *rest]
-    if len(values) < len(names) or any(v is None for v in values[: len(names)]):
-        raise UsageError(f"{model}.fit needs {', '.join(names)} (or one frame with those columns)")
-    n = len(np.asarray(first).reshape(-1))
-    index = first.index if isinstance(first, pd.Series) else None
-    return {name: _column(name, v, n) for name, v in zip(names, values, strict=False)}, index
-
-
-def first_bad(index: pd.Index | None, mask: npt.NDArray[np.bool_]) -> str:
-    """Where the first row of ``mask`` is, for a message: 'customer 1234' or 'row 17'."""
-    at = int(np.flatnonzero(mask)[0])
-    count = int(mask.sum())
-    where = f"customer {index[at]!r}" if index is not None else f"row {at + 1}"
-    return f"{where}{f' and {count - 1} more' if count > 1 else ''}"

@@ -19,9 +19,8 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from huaxiang.errors import DataError, UsageError
-from huaxiang.models.beta_geo import _arrays as arrays
-from huaxiang.models.beta_geo import shape_of
-from huaxiang.models.fitting import Array, BaseFitter, columns_of, first_bad
+from huaxiang.models.fitting import Array, BaseFitter
+from huaxiang.models.inputs import columns_of, first_bad, flat_arrays, shape_of
 from huaxiang.models.units import DAYS, Unit, check_unit, in_unit
 
 CORRELATION_WARNING = 0.3  # |Pearson r| of frequency and mean spend above which we warn
@@ -127,7 +126,7 @@ class GammaGammaFitter(BaseFitter):
         """E[M | x, m]: a weighted mean of the population mean p v / (q - 1) and the customer's
         own mean spend, the weight on the own mean growing with x (FHL 2005 eq. 5)."""
         p, q, v = self._params().values()
-        x, m = arrays(frequency, monetary_value)
+        x, m = flat_arrays(frequency, monetary_value)
         if q <= 1:
             # the population mean is infinite: without own history there is no finite guess
             result = np.where(
@@ -169,7 +168,7 @@ class GammaGammaFitter(BaseFitter):
         step_len = DAYS[step_unit] / DAYS[unit]
         n_steps = max(int(np.ceil(total / step_len - 1e-9)), 1)
         ends = np.minimum(np.arange(1, n_steps + 1) * step_len, total)
-        x, t_x, age, m = arrays(frequency, recency, T, monetary_value)
+        x, t_x, age, m = flat_arrays(frequency, recency, T, monetary_value)
         spend = self.conditional_expected_average_profit(x, m)
         cumulative = transaction_model._expected_many(ends, x, t_x, age)
         per_step = np.diff(cumulative, axis=0, prepend=0.0)

@@ -66,11 +66,7 @@ def calibration_and_holdout(
     cal.columns = [f"{c}_cal" for c in cal.columns]
     part, unit = _FREQS[freq]
     with _source(data, engine, [customer_col, date_col]) as (eng, src, label):
-        types = {str(r[0]): str(r[1]) for r in eng.rows(f"describe select * from {src}")}
-        for name in (customer_col, date_col):
-            if name not in types:
-                raise _no_column(name, list(types), label)
-        stamp = _timestamp(date_col, types[date_col], datetime_format, strict=True)
+        stamp = _stamp(eng, src, label, customer_col, date_col, datetime_format)
         period = f"date_trunc('{part}', {stamp})"
         last = "$2::timestamp" if obs_end is not None else f"(select max({stamp}) from {src})"
         table = _arrow(
@@ -99,6 +95,17 @@ def calibration_and_holdout(
     frame["frequency_holdout"] = frame["frequency_holdout"].fillna(0.0)
     frame["duration_holdout"] = frame["duration_holdout"].fillna(frame["duration_holdout"].max())
     return frame.astype(float)
+
+
+def _stamp(
+    eng: Any, src: str, label: str, customer_col: str, date_col: str, fmt: str | None
+) -> str:
+    """The date column as SQL for a TIMESTAMP, once both columns are known to exist."""
+    types = {str(r[0]): str(r[1]) for r in eng.rows(f"describe select * from {src}")}
+    for name in (customer_col, date_col):
+        if name not in types:
+            raise _no_column(name, list(types), label)
+    return _timestamp(date_col, types[date_col], fmt, strict=True)
 
 
 @dataclass(frozen=True)
@@ -163,11 +170,7 @@ def tracking_curve(
     part, unit = _FREQS[freq]
     step = unit * float(freq_multiplier)
     with _source(data, engine, [customer_col, date_col]) as (eng, src, label):
-        types = {str(r[0]): str(r[1]) for r in eng.rows(f"describe select * from {src}")}
-        for name in (customer_col, date_col):
-            if name not in types:
-                raise _no_column(name, list(types), label)
-        stamp = _timestamp(date_col, types[date_col], datetime_format, strict=True)
+        stamp = _stamp(eng, src, label, customer_col, date_col, datetime_format)
         customer = quote_ident(customer_col)
         periods = _arrow(
             eng,

@@ -16,15 +16,14 @@ There is no closed-form gradient in r and s; the base class differentiates numer
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import gammaln
 
-from huaxiang.errors import DataError
-from huaxiang.models.beta_geo import _arrays as arrays
-from huaxiang.models.beta_geo import check_rfm, rate_spread_warnings, shape_of
-from huaxiang.models.fitting import Array, BaseFitter, columns_of, distinct_rows
+from huaxiang.models.fitting import Array, distinct_rows
+from huaxiang.models.inputs import flat_arrays, shape_of
+from huaxiang.models.purchase import PurchaseFitter, rate_spread_warnings
 from huaxiang.models.special import log_diff_exp, log_hyp2f1_a_plus_one, one_minus_pow_over
 from huaxiang.models.units import in_unit, in_units
 
@@ -46,34 +45,14 @@ class _Pairs:
         return values[self.inverse]
 
 
-class ParetoNBDFitter(BaseFitter):
+class ParetoNBDFitter(PurchaseFitter):
     """Pareto/NBD. ``fit(frequency, recency, T[, weights])`` or ``fit(frame)``."""
 
     PARAMS: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
-    COLUMNS: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
-
-    def fit(
-        self,
-        frequency: Any,
-        recency: Any = None,
-        T: Any = None,
-        weights: Any = None,
-        *,
-        initial_params: Any = None,
-    ) -> Self:
-        cols, index = columns_of(type(self).__name__, self.COLUMNS, frequency, [recency, T])
-        check_rfm(cols, index)
-        return self._fit(cols, weights, initial_params)
 
     def _prepare(self, cols: dict[str, Array], weights: Array) -> None:
         keep = weights > 0
         x, t_x, age = cols["frequency"][keep], cols["recency"][keep], cols["T"][keep]
-        if not np.any(x > 0):
-            raise DataError(
-                "no customer has a repeat purchase: the purchase rate cannot be told apart "
-                "from dropout",
-                hint="use a longer history (repeat purchases are what these models learn from)",
-            )
         self._x, self._tx, self._T, self._w = x, t_x, age, weights[keep]
         self._at_tx, self._at_T = _Pairs(x, t_x), _Pairs(x, age)
 
@@ -111,7 +90,7 @@ class ParetoNBDFitter(BaseFitter):
     # -- predictions ---------------------------------------------------------------------
     def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> Array:
         """P(alive at T | x, t_x, T)."""
-        x, t_x, age = arrays(frequency, recency, T)
+        x, t_x, age = flat_arrays(frequency, recency, T)
         return np.exp(self._log_alive(x, t_x, age)).reshape(shape_of(frequency, recency, T))
 
     def _log_alive(self, x: Array, t_x: Array, age: Array) -> Array:
@@ -131,7 +110,7 @@ class ParetoNBDFitter(BaseFitter):
         self, t: float | str, frequency: Any, recency: Any, T: Any
     ) -> Array:
         """E[X(T, T + t) | x, t_x, T] (Fader & Hardie 2005 eq. 41)."""
-        x, t_x, age, times = arrays(frequency, recency, T, in_units(t, self.unit))
+        x, t_x, age, times = flat_arrays(frequency, recency, T, in_units(t, self.unit))
         r, alpha, s, beta = self._params().values()
         alive = np.exp(self._log_alive(x, t_x, age))
         rate = (r + x) * (beta + age) / (alpha + age)
