@@ -70,6 +70,12 @@ def test_fit_and_score_match_the_models_on_a_pandas_summary(ws: Workspace) -> No
     rows = holdout["by_frequency"]
     assert sum(r["customers"] for r in rows) == holdout["customers"]
     assert sum(r["customers"] * r["actual"] for r in rows) == pytest.approx(holdout["actual"])
+    curve = pd.DataFrame(holdout["tracking"])
+    assert curve["actual"].is_monotonic_increasing and curve["expected"].is_monotonic_increasing
+    # every repeat purchase of the calibration customers up to the as-of day is on the curve
+    last = curve["actual"].iloc[-1]
+    before = curve.loc[curve["date"].str[:10] <= holdout["calibration_end"], "actual"].iloc[-1]
+    assert last - before >= holdout["actual"] * 0.99
 
     score, _ = ws.value_score()
     assert score.run_id == fit.run_id
@@ -139,6 +145,7 @@ def test_cli_fit_score_runs(built_demo: Path) -> None:
     out = runner.invoke(app, ["-w", root, "value", "fit", "--holdout", "13w"])
     assert out.exit_code == 0, out.output
     assert "holdout after" in out.output and "purchases before" in out.output
+    assert "tracking curve" in out.output
     out = runner.invoke(app, ["-w", root, "value", "score", "--json"])
     assert out.exit_code == 0, out.output
     scored = json.loads(out.stdout)

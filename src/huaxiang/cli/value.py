@@ -149,9 +149,27 @@ def render_fit(console: Console, fit: ValueFit) -> None:
                 f"{row['expected']:.2f}",
             )
         out.print(table)
+        _tracking(console, h["tracking"], h["calibration_end"])
     for warning in fit.warnings:
         console.warn(warning)
     console.info(f"saved as {fit.path} ({fit.seconds:.1f} s)")
+
+
+def _tracking(console: Console, points: list[dict[str, Any]], calibration_end: str) -> None:
+    """Cumulative repeat purchases, actual against expected, at a few points of the curve."""
+    if not points:
+        return
+    last_cal = max(
+        (p for p in points if p["date"][:10] <= calibration_end),
+        key=lambda p: p["t"],
+        default=points[0],
+    )
+    picks = [points[len(points) // 4], last_cal, points[-1]]
+    text = "; ".join(
+        f"{p['date'][:10]}: {p['actual']:,.0f} actual / {p['expected']:,.0f} expected"
+        for p in picks
+    )
+    console.info(f"cumulative repeat purchases (tracking curve in --json): {text}")
 
 
 def render_score(console: Console, score: ValueScore) -> None:

@@ -37,7 +37,7 @@ from huaxiang.models import (
     ParetoNBDFitter,
     rfm_summary,
 )
-from huaxiang.models.holdout import calibration_and_holdout, holdout_comparison
+from huaxiang.models.holdout import calibration_and_holdout, holdout_comparison, tracking_curve
 from huaxiang.models.units import DAYS, check_unit, in_unit
 
 TransactionModel = BetaGeoFitter | ParetoNBDFitter  # MBG/NBD is a BetaGeoFitter
@@ -224,6 +224,18 @@ def _holdout(
     )
     report = holdout_comparison(model, frame)
     table = report.by_frequency.reset_index()
+    curve = tracking_curve(
+        model,
+        ORDERS,
+        "customer_id",
+        "ordered_at",
+        cal_end,
+        as_of,
+        freq="D",
+        freq_multiplier=DAYS[unit],
+        engine=engine,
+    ).reset_index()
+    curve["date"] = curve["date"].astype(str)
     return {
         "calibration_end": cal_end.isoformat(),
         "customers": len(frame),
@@ -231,6 +243,8 @@ def _holdout(
         "expected": report.expected_total,
         "error": report.error,
         "by_frequency": table.to_dict(orient="records"),
+        # cumulative repeat purchases of the calibration customers, one point per time unit
+        "tracking": curve.to_dict(orient="records"),
         "params": model.to_dict()["params"],
         "warnings": list(model.warnings_),
     }
