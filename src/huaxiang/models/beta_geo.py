@@ -32,6 +32,7 @@ class BetaGeoFitter(PurchaseFitter):
     one time unit (say which with ``unit=`` so horizons like "90d" can be converted)."""
 
     PARAMS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    ANALYTIC: ClassVar[bool] = True
     _SHIFT: ClassVar[int] = 0  # 1: MBG/NBD (dropout possible at the first purchase too)
 
     # -- likelihood ----------------------------------------------------------------------
@@ -50,9 +51,6 @@ class BetaGeoFitter(PurchaseFitter):
         two = ~one
         self._txs, tx_inv = np.unique(t_x[two], return_inverse=True)
         self._two = (x[two], x_inv[two], T_inv[two], tx_inv, weights[two])
-
-    def _loglik(self, params: Array) -> Array:
-        return np.array([self._loglik_grad(row)[0] for row in params])
 
     def _loglik_grad(self, params: Array) -> tuple[float, Array]:
         r, alpha, a, b = params

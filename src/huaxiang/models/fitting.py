@@ -71,14 +71,19 @@ class BaseFitter:
         """Keep what the likelihood needs (arrays, their unique values) on ``self``."""
         raise NotImplementedError
 
-    def _loglik(self, params: Array) -> Array:
-        """Total weighted log-likelihood for each row of ``params`` (shape (m, k)) -> (m,)."""
-        raise NotImplementedError
+    ANALYTIC: ClassVar[bool] = False  # True: the model writes _loglik_grad
 
-    def _loglik_grad(self, params: Array) -> tuple[float, Array] | None:
-        """(log-likelihood, its gradient in the natural parameters), or None: no analytic
-        gradient, central differences are used."""
-        return None
+    def _loglik(self, params: Array) -> Array:
+        """Total weighted log-likelihood for each row of ``params`` (shape (m, k)) -> (m,);
+        a model with an analytic gradient gets it from :meth:`_loglik_grad`."""
+        if not self.ANALYTIC:
+            raise NotImplementedError
+        return np.array([self._loglik_grad(row)[0] for row in params])
+
+    def _loglik_grad(self, params: Array) -> tuple[float, Array]:
+        """(log-likelihood, its gradient in the natural parameters), for ``ANALYTIC`` models;
+        the others are differentiated numerically."""
+        raise NotImplementedError
 
     def _start(self) -> Array:
         """Starting parameters (natural scale)."""
@@ -139,9 +144,9 @@ class BaseFitter:
     def _objective(self, log_params: Array) -> tuple[float, Array]:
         """Mean negative log-likelihood + penalty, and its gradient in log parameters."""
         params = np.exp(np.clip(log_params, -50, 50))
-        analytic = self._loglik_grad(params)
-        if analytic is not None:
-            ll, grad = analytic[0], analytic[1] * params
+        if self.ANALYTIC:
+            ll, grad = self._loglik_grad(params)
+            grad = grad * params
         else:
             ll, grad = self._numeric_gradient(log_params)
         if not math.isfinite(ll):
@@ -163,7 +168,7 @@ class BaseFitter:
         """The Hessian of the penalised total negative log-likelihood in log parameters."""
         k = len(log_params)
         scale = self._total_weight
-        if self._loglik_grad(np.exp(log_params)) is not None:
+        if self.ANALYTIC:
             h = 1e-5
             rows = []
             for i in range(k):

@@ -31,6 +31,7 @@ class GammaGammaFitter(BaseFitter):
     without a repeat purchase are left out (their mean repeat spend is not observed)."""
 
     PARAMS: ClassVar[tuple[str, ...]] = ("p", "q", "v")
+    ANALYTIC: ClassVar[bool] = True
     COLUMNS: ClassVar[tuple[str, ...]] = ("frequency", "monetary_value")
 
     def fit(
@@ -75,9 +76,6 @@ class GammaGammaFitter(BaseFitter):
         self._sum_w_log_m = float(np.dot(w, log_m))
         self._sum_wx_logs = float(np.dot(w * x, log_m + log_x))
         self._wx = w * x
-
-    def _loglik(self, params: Array) -> Array:
-        return np.array([self._loglik_grad(row)[0] for row in params])
 
     def _loglik_grad(self, params: Array) -> tuple[float, Array]:
         p, q, v = params

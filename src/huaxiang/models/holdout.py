@@ -25,7 +25,6 @@ from huaxiang.engine.duckdb_engine import quote_ident
 from huaxiang.errors import UsageError
 from huaxiang.models.rfm_summary import (
     _FREQS,
-    _arrow,
     _no_column,
     _period_end,
     _source,
@@ -69,8 +68,7 @@ def calibration_and_holdout(
         stamp = _stamp(eng, src, label, customer_col, date_col, datetime_format)
         period = f"date_trunc('{part}', {stamp})"
         last = "$2::timestamp" if obs_end is not None else f"(select max({stamp}) from {src})"
-        table = _arrow(
-            eng,
+        table = eng.arrow(
             f"""
             with bounds as (
                 select date_trunc('{part}', $1::timestamp) as cal,
@@ -172,8 +170,7 @@ def tracking_curve(
     with _source(data, engine, [customer_col, date_col]) as (eng, src, label):
         stamp = _stamp(eng, src, label, customer_col, date_col, datetime_format)
         customer = quote_ident(customer_col)
-        periods = _arrow(
-            eng,
+        periods = eng.arrow(
             f"""
             with periods as (
                 select distinct {customer} as customer, date_trunc('{part}', {stamp}) as period

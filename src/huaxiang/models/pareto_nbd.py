@@ -45,6 +45,20 @@ class _Pairs:
         return values[self.inverse]
 
 
+def _terms(
+    params: tuple[float, ...], x: Array, age: Array, at_tx: _Pairs, at_T: _Pairs
+) -> tuple[Array, Array]:
+    """Per customer: the log of the 'alive at T' term and of the 'died in (t_x, T)' term."""
+    r, alpha, s, beta = params
+    alive = -(r + x) * np.log(alpha + age) - s * np.log(beta + age)
+    died = (
+        np.log(s)
+        - np.log(r + s + x)
+        + log_diff_exp(at_tx.log_f(r, alpha, s, beta), at_T.log_f(r, alpha, s, beta))
+    )
+    return alive, died
+
+
 class ParetoNBDFitter(PurchaseFitter):
     """Pareto/NBD. ``fit(frequency, recency, T[, weights])`` or ``fit(frame)``."""
 
@@ -56,24 +70,11 @@ class ParetoNBDFitter(PurchaseFitter):
         self._x, self._tx, self._T, self._w = x, t_x, age, weights[keep]
         self._at_tx, self._at_T = _Pairs(x, t_x), _Pairs(x, age)
 
-    def _rows(self, r: float, alpha: float, s: float, beta: float) -> tuple[Array, Array]:
-        """Per customer: log of the 'alive at T' term and log of the 'died in (t_x, T)' term."""
-        x = self._x
-        alive = -(r + x) * np.log(alpha + self._T) - s * np.log(beta + self._T)
-        died = (
-            np.log(s)
-            - np.log(r + s + x)
-            + log_diff_exp(
-                self._at_tx.log_f(r, alpha, s, beta), self._at_T.log_f(r, alpha, s, beta)
-            )
-        )
-        return alive, died
-
     def _loglik(self, params: Array) -> Array:
         out = np.empty(len(params))
         w = self._w
         for i, (r, alpha, s, beta) in enumerate(params):
-            alive, died = self._rows(r, alpha, s, beta)
+            alive, died = _terms((r, alpha, s, beta), self._x, self._T, self._at_tx, self._at_T)
             head = gammaln(r + self._x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
             out[i] = float(np.dot(w, head + np.logaddexp(alive, died)))
         return out
@@ -94,15 +95,8 @@ class ParetoNBDFitter(PurchaseFitter):
         return np.exp(self._log_alive(x, t_x, age)).reshape(shape_of(frequency, recency, T))
 
     def _log_alive(self, x: Array, t_x: Array, age: Array) -> Array:
-        r, alpha, s, beta = self._params().values()
-        alive = -(r + x) * np.log(alpha + age) - s * np.log(beta + age)
-        died = (
-            np.log(s)
-            - np.log(r + s + x)
-            + log_diff_exp(
-                _Pairs(x, t_x).log_f(r, alpha, s, beta), _Pairs(x, age).log_f(r, alpha, s, beta)
-            )
-        )
+        params = tuple(self._params().values())
+        alive, died = _terms(params, x, age, _Pairs(x, t_x), _Pairs(x, age))
         result: Array = alive - np.logaddexp(alive, died)
         return result
 

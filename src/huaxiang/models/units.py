@@ -27,7 +27,7 @@ _HORIZON = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dwmy])\s*$", re.IGNORECASE)
 def check_unit(unit: str | None) -> Unit | None:
     if unit is None:
         return None
-    name = {"d": "day", "w": "week", "m": "month", "y": "year"}.get(unit, unit)
+    name = _SUFFIX.get(unit, unit)
     name = name.removesuffix("s")
     if name not in DAYS:
         raise UsageError(
