@@ -27,6 +27,8 @@ def create_demo_workspace(
             task.update(completed=done, total=total)
 
         sources = generate_demo(root, customers=customers, seed=seed, progress=progress)
+    _write_survey_definition(root)
+    _write_report_definition(root)
     if not (root / CONFIG_FILE).exists():
         Workspace.init(root, name=root.name, sources=sources, console=console).close()
         # the demo data end on its as-of day; tags describe that day, not the calendar's
@@ -44,3 +46,26 @@ def create_demo_workspace(
             add_source(root / CONFIG_FILE, source)
     ws.close()
     return Workspace.open(root, console=console)
+
+
+def _write_survey_definition(root: Path) -> None:
+    """``surveys/customer_survey.yaml`` for the generated questionnaire (kept if it exists)."""
+    from huaxiang.datasets.demo_survey import survey_definition
+
+    path = root / "surveys" / "customer_survey.yaml"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(survey_definition(DEMO_AS_OF), encoding="utf-8")
+
+
+def _write_report_definition(root: Path) -> None:
+    """``report.yaml``: the demo analysis's goal and strategy rows answering the findings the
+    demo data plant (kept if it exists)."""
+    from importlib import resources
+
+    from huaxiang.report.definition import REPORT_FILE
+
+    path = root / REPORT_FILE
+    if not path.exists():
+        text = (resources.files("huaxiang.datasets") / "demo_report.yaml").read_text("utf-8")
+        path.write_text(text, encoding="utf-8")

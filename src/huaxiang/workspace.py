@@ -30,14 +30,17 @@ from huaxiang.tagging.build import TagBuild, build_tags, default_as_of, model_co
 from huaxiang.tagging.dictionary import dictionary
 from huaxiang.tagging.export import write_dictionary, write_table
 from huaxiang.tagging.history import Moves, RunRef, moved_customers, tag_moves, tag_runs
+from huaxiang.workspace_feedback import FeedbackMixin
+from huaxiang.workspace_report import ReportMixin
 from huaxiang.workspace_segments import SegmentsMixin
+from huaxiang.workspace_surveys import SurveysMixin
 from huaxiang.workspace_value import ValueMixin
 
 STATE_DIR = ".huaxiang"
-DEFINITION_DIRS = ("tags", "features", "segments", "journeys")
+DEFINITION_DIRS = ("tags", "features", "segments", "surveys", "journeys")
 
 
-class Workspace(SegmentsMixin, ValueMixin):
+class Workspace(SegmentsMixin, ValueMixin, FeedbackMixin, SurveysMixin, ReportMixin):
     def __init__(self, root: Path, config: WorkspaceConfig, console: Console | None = None):
         self.root = root
         self.config = config

@@ -16,12 +16,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 from openpyxl import load_workbook
 
 from huaxiang.config.models import SourceConfig
 from huaxiang.datasets import demo as demo_module
 from huaxiang.datasets import demo_vocab as V
 from huaxiang.datasets.demo import FILES, generate_demo
+from huaxiang.datasets.demo_survey import survey_definition
 from huaxiang.schema import TABLES
 
 N = 2_000
@@ -367,6 +369,31 @@ def test_survey_counts(demo: tuple[Path, list[dict[str, Any]]], planted: dict[st
     assert len(reason_columns) == len(V.SURVEY_REASONS)
     assert set(df[reason_columns].stack()) <= {"0", "1"}
     assert df["8、您通过哪些渠道了解我们的产品(多选)"].str.contains("┋").any()
+    # four KANO pairs answered with the five standard answers
+    kano = [c for c in df.columns if re.match(r"^(9|1[0-6])、如果(不)?提供", c)]
+    assert len(kano) == 2 * len(V.KANO_FEATURES)
+    assert set(df[kano].stack()) == set(V.KANO_ANSWERS)
+    # the competitors also bought (or none), each rated 1-5 only by its buyers
+    bought = df["17、近半年您还在以下哪些品牌购买过(多选)"].str.split("┋")
+    assert set(bought.explode()) == {*V.COMPETITORS, V.COMPETITOR_NONE}
+    for i, brand in enumerate(V.COMPETITORS):
+        rating = df[f"{18 + i}、您对{brand}的满意度"]
+        assert (rating.notna() == bought.map(lambda b, x=brand: x in b)).all()
+        assert set(rating.dropna().astype(int)) <= {1, 2, 3, 4, 5}
+
+
+def test_survey_definition_names_the_export_headers(
+    demo: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    definition = yaml.safe_load(survey_definition(AS_OF))
+    source = next(s for s in demo[1] if s["table"] == "survey_responses")
+    headers = set(_headers(demo[0] / source["path"], source))
+    for q in definition["questions"]:
+        if q.get("layout") == "columns":
+            assert {f"{q['header']}:{o}" for o in q["options"]} <= headers
+        else:
+            assert q["header"] in headers, q["header"]
+    assert definition["source"] == source["name"]
 
 
 def _theme(text: str) -> str | None:

@@ -23,8 +23,11 @@ from huaxiang.cli.common import (
     open_workspace,
     state,
 )
+from huaxiang.cli.feedback import feedback_app
 from huaxiang.cli.personas import personas
+from huaxiang.cli.report import report
 from huaxiang.cli.segments import segments_app
+from huaxiang.cli.survey import survey_app
 from huaxiang.cli.tags import tags_app
 from huaxiang.cli.value import value_app
 from huaxiang.errors import DataError, HuaxiangError, UsageError
@@ -43,8 +46,11 @@ app = typer.Typer(
 app.add_typer(tags_app, name="tags")
 app.add_typer(segments_app, name="segments")
 app.add_typer(value_app, name="value")
+app.add_typer(feedback_app, name="feedback")
+app.add_typer(survey_app, name="survey")
 app.command("cluster")(cluster)
 app.command("personas")(personas)
+app.command("report")(report)
 
 
 @app.callback()

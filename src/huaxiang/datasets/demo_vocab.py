@@ -298,3 +298,27 @@ IMPROVE_BY_SEGMENT = (
     (0.12, 0.35, 0.05, 0.03, 0.03, 0.05, 0.20, 0.02, 0.08, 0.07),
     (0.18, 0.10, 0.12, 0.20, 0.03, 0.20, 0.02, 0.03, 0.07, 0.05),
 )
+# KANO pairs: the five standard answers, the features asked about, and per feature and
+# segment the share of each segment's respondents for whom it is A, O, M or I
+KANO_ANSWERS = ("我很喜欢", "理所当然", "无所谓", "能忍受", "我很不喜欢")
+KANO_FEATURES = ("48小时送达", "定制化包装", "专属客服", "以旧换新")
+KANO_FEATURES_EN = ("Delivery within 48 hours", "Custom packaging", "Dedicated service agent",
+                    "Trade-in")  # fmt: skip
+KANO_BY_SEGMENT = (
+    ((0.05, 0.25, 0.60, 0.10), (0.10, 0.30, 0.50, 0.10), (0.10, 0.20, 0.40, 0.30),
+     (0.05, 0.35, 0.50, 0.10)),
+    ((0.65, 0.10, 0.05, 0.20), (0.65, 0.10, 0.05, 0.20), (0.40, 0.05, 0.05, 0.50),
+     (0.45, 0.05, 0.05, 0.45)),
+    ((0.15, 0.55, 0.20, 0.10), (0.25, 0.45, 0.10, 0.20), (0.15, 0.35, 0.05, 0.45),
+     (0.10, 0.55, 0.20, 0.15)),
+    ((0.10, 0.05, 0.00, 0.85), (0.30, 0.10, 0.05, 0.55), (0.55, 0.15, 0.05, 0.25),
+     (0.25, 0.10, 0.05, 0.60)),
+)  # fmt: skip
+# competitors (invented names): who also buys there, and the mean rating they give, per segment
+COMPETITORS = ("优品汇", "悦享家", "拾光集")
+COMPETITORS_EN = ("Youpinhui", "Yuexiangjia", "Shiguangji")
+COMPETITOR_NONE = "都没有"
+COMPETITOR_BOUGHT_BY_SEGMENT = ((0.15, 0.25, 0.45), (0.30, 0.35, 0.25), (0.65, 0.30, 0.08),
+                                (0.45, 0.40, 0.20))  # fmt: skip
+COMPETITOR_RATING_BY_SEGMENT = ((3.0, 3.3, 3.9), (3.4, 3.6, 3.5), (3.9, 3.3, 3.0),
+                                (3.6, 3.7, 3.4))  # fmt: skip

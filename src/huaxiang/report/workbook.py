@@ -1,0 +1,255 @@
+"""The report as one Excel workbook: SPEC.md's templates as sheets with Chinese headers, typed
+cells (numbers, dates, percentages) and frozen header rows.
+
+Sheets: 说明 (what the workbook holds), 客户信息管理表 (personal fields masked), 标签表,
+细分结果表, 营销策略制定表, 结论与策略, and the survey's 问卷结果 / KANO when there is a survey.
+The customer sheet streams from the warehouse in Arrow batches; it holds at most
+``customer_limit`` rows (Excel's own limit is 1,048,576) and says so on the first sheet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from huaxiang.privacy.mask import name_mask_sql, phone_mask_sql
+from huaxiang.report.definition import DIRECTION_NAMES
+from huaxiang.report.render import KANO_NAMES, Report
+
+if TYPE_CHECKING:
+    from huaxiang.workspace import Workspace
+
+CUSTOMER_LIMIT = 100_000
+EXCEL_ROWS = 1_048_575  # one header row
+PERCENT = "0.0%"
+MONEY = "#,##0.00"
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="F0F4F8")
+
+# 客户信息管理表 (SPEC.md): column title, table (c: customers, t: customer_tags), column, mask
+CUSTOMER_COLUMNS: tuple[tuple[str, str, str, Callable[[str], str] | None], ...] = (
+    ("客户编号", "c", "customer_id", None),
+    ("姓名（脱敏）", "c", "name", name_mask_sql),
+    ("年龄", "c", "age", None),
+    ("性别", "c", "gender", None),
+    ("城市", "c", "city", None),
+    ("联系方式（脱敏）", "c", "phone", phone_mask_sql),
+    ("职业", "c", "occupation", None),
+    ("收入水平", "c", "income_band", None),
+    ("消费能力标签", "t", "aov_band", None),
+    ("活跃度标签", "t", "lifecycle_stage", None),
+    ("购买品类", "t", "category_preference", None),
+    ("核心需求标签", "t", "service_preference", None),
+    ("最近更新", "c", "updated_at", None),
+)
+
+
+def write_workbook(
+    ws: Workspace, report: Report, path: Path, *, customer_limit: int = CUSTOMER_LIMIT
+) -> Path:
+    book = Workbook(write_only=True)
+    limit = min(customer_limit, EXCEL_ROWS)
+    total = report.data.get("meta", {}).get("customers") or 0
+    _sheet(
+        book,
+        "说明",
+        ["项目", "内容"],
+        [
+            ["报告", report.title],
+            ["工作区", report.data.get("meta", {}).get("workspace")],
+            ["数据截至", report.data.get("meta", {}).get("as_of")],
+            ["客户数", total],
+            ["客户信息管理表", f"前 {min(limit, total):,} 名客户（按客户编号），共 {total:,} 名"],
+            ["个人信息", "姓名、联系方式已脱敏"],
+            ["摘要", report.summary],
+        ],
+    )
+    _customers(ws, book, limit)
+    _sheet(
+        book,
+        "标签表",
+        ["维度", "标签编号", "标签名称", "量化规则", "覆盖率", "负责人", "创建日期"],
+        [
+            [
+                e.get("layer"),
+                e.get("id"),
+                e.get("name_zh"),
+                e.get("rule"),
+                e.get("coverage"),
+                e.get("owner"),
+                _date(e.get("created")),
+            ]
+            for e in ws.tag_dictionary("zh")
+        ],
+        formats={4: PERCENT},
+    )
+    segments = report.data.get("segments") or {}
+    cards = {c["id"]: c for c in report.data.get("personas") or []}
+    _sheet(
+        book,
+        "细分结果表",
+        ["客群", "核心特征", "客户数", "占比", "核心策略", "负责人", "预期目标"],
+        [
+            [
+                s["name"],
+                "；".join(
+                    f"{f['tag_name'].get('zh')}={f['value_name'].get('zh')}"
+                    for f in cards.get(s["id"], {}).get("core_features", [])[:3]
+                ),
+                s["customers"],
+                s["share"],
+                s.get("strategy"),
+                s.get("owner"),
+                s.get("goal"),
+            ]
+            for s in segments.get("rows", [])
+        ],
+        formats={3: PERCENT},
+    )
+    _sheet(
+        book,
+        "营销策略制定表",
+        ["策略方向", "具体措施", "负责人", "时间节点", "预算（元）", "预期效果", "对应结论"],
+        [
+            [
+                DIRECTION_NAMES[s.direction][0],
+                s.measures.get("zh"),
+                s.owner,
+                s.date,
+                s.budget,
+                s.expected_effect.get("zh") if s.expected_effect else None,
+                "，".join(s.addresses),
+            ]
+            for s in report.definition.strategies
+        ],
+        formats={4: MONEY},
+    )
+    _sheet(
+        book,
+        "结论与策略",
+        ["结论", "编号", "对应策略"],
+        [
+            [c.zh, c.key, "，".join(s.id for s in c.strategies) or "（尚无策略）"]
+            for c in report.conclusions
+        ],
+    )
+    _survey_sheets(book, report)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+def _survey_sheets(book: Workbook, report: Report) -> None:
+    survey = report.data.get("survey")
+    if survey and survey.get("questions"):
+        rows = [
+            [q["title"], a["label"], a["count"], a["share"]]
+            for q in survey["questions"]
+            for a in q["answers"]
+        ]
+        _sheet(book, "问卷结果", ["题目", "选项", "人数", "占比"], rows, formats={3: PERCENT})
+    kano = report.data.get("kano")
+    if kano and kano.get("features"):
+        _sheet(
+            book,
+            "KANO",
+            ["优先级", "功能", "类别", "Better", "Worse", "A", "O", "M", "I", "R", "Q"],
+            [
+                [
+                    i,
+                    (f.get("name") or {}).get("zh") or f["feature"],
+                    KANO_NAMES[f["category"]][0],
+                    f["better"],
+                    f["worse"],
+                    *(f["counts"].get(c, 0) for c in "AOMIRQ"),
+                ]
+                for i, f in enumerate(kano["features"], 1)
+            ],
+            formats={3: "0.00", 4: "0.00"},
+        )
+
+
+def _customers(ws: Workspace, book: Workbook, limit: int) -> None:
+    e = ws.engine
+    header = [title for title, *_ in CUSTOMER_COLUMNS]
+    if not e.table_exists("customers"):
+        _sheet(book, "客户信息管理表", header, [])
+        return
+    have = {"c": set(e.columns("customers"))}
+    have["t"] = set(e.columns("customer_tags")) if e.table_exists("customer_tags") else set()
+    select = []
+    for title, table, column, mask in CUSTOMER_COLUMNS:
+        expr = f"{table}.{column}" if column in have[table] else "null"
+        select.append(f'{mask(expr) if mask and expr != "null" else expr} as "{title}"')
+    join = "left join customer_tags t using (customer_id)" if have["t"] else ""
+    reader = e.arrow(
+        f"select {', '.join(select)} from customers c {join} order by c.customer_id limit ?",
+        [limit],
+    )
+    sheet = _open(book, "客户信息管理表", header)
+    for batch in reader.to_batches(max_chunksize=20_000):
+        for row in zip(*(col.to_pylist() for col in batch.columns), strict=True):
+            sheet.append(list(row))
+
+
+def _sheet(
+    book: Workbook,
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    formats: dict[int, str] | None = None,
+) -> None:
+    sheet = _open(book, title, header)
+    for raw in rows:
+        row = [_plain(v) for v in raw]
+        if not formats:
+            sheet.append(row)
+            continue
+        cells: list[Any] = []
+        for i, value in enumerate(row):
+            if i in formats and isinstance(value, (int, float)):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = formats[i]
+                cells.append(cell)
+            else:
+                cells.append(value)
+        sheet.append(cells)
+
+
+def _open(book: Workbook, title: str, header: Sequence[str]) -> WriteOnlyWorksheet:
+    sheet = book.create_sheet(title)
+    sheet.freeze_panes = "A2"
+    cells = []
+    for text in header:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cells.append(cell)
+    sheet.append(cells)
+    return sheet
+
+
+def _plain(value: Any) -> Any:
+    """A value a cell holds: numbers, text, dates and booleans as they are, the rest as JSON."""
+    if value is None or isinstance(value, (str, int, float, bool, dt.date, dt.datetime)):
+        return value
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value

@@ -1,0 +1,23 @@
+"""The analysis-report part of the :class:`~huaxiang.workspace.Workspace` facade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from huaxiang.report import ReportResult, write_report
+
+if TYPE_CHECKING:
+    from huaxiang.workspace import Workspace
+
+
+class ReportMixin:
+    def report(
+        self, fmt: str = "html", *, lang: str | None = None, path: Path | None = None
+    ) -> ReportResult:
+        """Write the analysis report (html, pdf or xlsx; zh or en) and say where it is.
+
+        Sections without data (no survey yet, no second segment build) say so in the report.
+        """
+        ws = cast("Workspace", self)  # a mixin of the facade: self is the Workspace
+        return write_report(ws, fmt, ws.language(lang), path)

@@ -1,0 +1,206 @@
+"""The analysis report on the demo workspace: HTML opened offline in Chromium, the PDF rendered
+and read back with poppler, the workbook read back with openpyxl."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from huaxiang.errors import ConfigError, UsageError
+from huaxiang.report.definition import REPORT_FILE, load_report_definition
+from huaxiang.report.findings import SUMMARY_LIMIT
+from huaxiang.report.render import SECTIONS
+from huaxiang.workspace import Workspace
+from support.browser import Browser, open_browser
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def reported(built_demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace with value scores and segments: everything a report reads."""
+    root = tmp_path_factory.mktemp("report") / "shop"
+    shutil.copytree(built_demo_template, root)
+    with Workspace.open(root) as ws:
+        ws.value_fit()
+        ws.value_score()
+        ws.build_segments()
+    return root
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with open_browser() as b:
+        yield b
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is missing: make test installs poppler-utils")
+    return path
+
+
+@pytest.mark.browser
+def test_html_report_opens_offline_with_every_chart_drawn(reported: Path, browser: Browser) -> None:
+    with Workspace.open(reported) as ws:
+        result = ws.report("html", lang="zh")
+    html = result.path.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    visit = browser.visit(
+        result.path,
+        until="document.querySelectorAll('figure.chart').length > 0 && "
+        "[...document.querySelectorAll('figure.chart')].every(f => f.querySelector('svg, canvas'))",
+        evaluate="[document.querySelectorAll('figure.chart').length, "
+        "[...document.querySelectorAll('section h2')].map(h => h.textContent)]",
+    )
+    assert visit.clean, visit.problems()
+    figures, headings = visit.result
+    assert headings == [zh for _, zh, _ in SECTIONS]
+    # the charts the demo data support: quality, segments (+ overlap), pain (+ per segment,
+    # word cloud), survey questions, Better-Worse, competitors, RFM, LTV, CLV
+    assert figures >= 12
+
+
+def test_pdf_report_has_contents_page_numbers_and_embedded_cjk_fonts(
+    reported: Path, tmp_path: Path
+) -> None:
+    with Workspace.open(reported) as ws:
+        result = ws.report("pdf", lang="zh", path=tmp_path / "报告.pdf")
+        customers = ws.engine.count("customers")
+    info = subprocess.run(
+        [_tool("pdfinfo"), str(result.path)], capture_output=True, text=True, check=True
+    ).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
+    assert pages >= len(SECTIONS)  # every section starts on a new page
+    text = subprocess.run(
+        [_tool("pdftotext"), "-layout", str(result.path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for _, zh, _ in SECTIONS:
+        assert zh in text
+    assert f"{customers:,}" in text
+    assert f"1 / {pages}" in text and f"{pages} / {pages}" in text  # page numbers
+    # the table of contents names the page each section starts on, and it does start there
+    toc = dict(re.findall(r"^\s*\d+\.\s*(\S.*?)\s*\.{3,}\s*(\d+)\s*$", text, re.MULTILINE))
+    assert list(toc) == [zh for _, zh, _ in SECTIONS]
+    numbers = [int(n) for n in toc.values()]
+    assert numbers == sorted(numbers) and numbers[-1] <= pages
+    for name in ("KANO 需求优先级", "客户价值"):
+        page = subprocess.run(
+            [_tool("pdftotext"), "-f", toc[name], "-l", toc[name], str(result.path), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert page.lstrip().startswith(name)
+    fonts = subprocess.run(
+        [_tool("pdffonts"), str(result.path)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "CJK" in fonts
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # embedded
+    # charts are vectors: their labels are text in the PDF, not pixels
+    assert "Better" in text and "|Worse|" in text
+    pages_to_png = [_tool("pdftoppm"), "-r", "40", "-png", "-f", "1", "-l", "2"]
+    subprocess.run([*pages_to_png, str(result.path), str(tmp_path / "p")], check=True)
+    rendered = sorted(tmp_path.glob("p-*.png"))
+    assert len(rendered) == 2 and all(p.stat().st_size > 2_000 for p in rendered)
+
+
+def test_workbook_holds_the_templates_typed_and_masked(reported: Path, tmp_path: Path) -> None:
+    with Workspace.open(reported) as ws:
+        result = ws.report("xlsx", path=tmp_path / "report.xlsx")
+        customers = ws.engine.count("customers")
+        segments = ws.engine.rows("select count(distinct segment_id) from segment_members")[0][0]
+    book = load_workbook(result.path)
+    assert {"客户信息管理表", "标签表", "细分结果表", "营销策略制定表", "问卷结果", "KANO"} <= set(
+        book.sheetnames
+    )
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+    people = book["客户信息管理表"]
+    header = [c.value for c in people[1]]
+    assert header[:3] == ["客户编号", "姓名（脱敏）", "年龄"]
+    assert people.max_row == customers + 1
+    phones = [r[5] for r in people.iter_rows(min_row=2, values_only=True) if r[5]]
+    names = [r[1] for r in people.iter_rows(min_row=2, values_only=True) if r[1]]
+    assert phones and all("****" in p for p in phones)
+    assert names and all("*" in n for n in names)
+    table = book["细分结果表"]
+    rows = list(table.iter_rows(min_row=2))
+    assert len(rows) == segments
+    share = rows[0][3]
+    assert isinstance(share.value, float) and share.number_format == "0.0%"
+    assert isinstance(rows[0][2].value, int)
+    strategies = book["营销策略制定表"]
+    assert [c.value for c in strategies[1]][:3] == ["策略方向", "具体措施", "负责人"]
+    assert strategies.max_row - 1 == len(load_report_definition(reported).strategies)
+
+
+def test_conclusions_point_at_the_declared_strategies(reported: Path) -> None:
+    with Workspace.open(reported) as ws:
+        from huaxiang.report import collect_report
+
+        report = collect_report(ws, "zh")
+        points = ws.pain_points(lang="zh")
+    keys = {c.key for c in report.conclusions}
+    top = points.overall.top()
+    assert top is not None and f"pain:{top.theme}" in keys
+    definition = load_report_definition(reported)
+    for c in report.conclusions:
+        assert [s.id for s in c.strategies] == [
+            s.id for s in definition.strategies if c.key in s.addresses
+        ]
+    assert any(c.strategies for c in report.conclusions)
+    # the number in the conclusion is the feedback module's own
+    pain = next(c for c in report.conclusions if c.key == f"pain:{top.theme}")
+    assert f"{top.share * 100:.0f}%" in pain.zh
+    assert len(report.summary) <= SUMMARY_LIMIT
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_summary_fits_300_characters_and_names_the_base(reported: Path, lang: str) -> None:
+    with Workspace.open(reported) as ws:
+        from huaxiang.report import collect_report
+
+        report = collect_report(ws, lang)  # type: ignore[arg-type]
+        customers = ws.engine.count("customers")
+    assert 0 < len(report.summary) <= SUMMARY_LIMIT
+    assert f"{customers:,}" in report.summary
+
+
+def test_english_report_speaks_english(reported: Path, tmp_path: Path) -> None:
+    with Workspace.open(reported) as ws:
+        result = ws.report("html", lang="en", path=tmp_path / "r.html")
+    html = result.path.read_text(encoding="utf-8")
+    for _, _, en in SECTIONS:
+        assert f">{en}<" in html
+    assert 'lang="en"' in html
+
+
+def test_a_bad_report_definition_names_file_and_line(reported: Path, tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(reported, root)
+    (root / REPORT_FILE).write_text(
+        "version: 1\nstrategies:\n  - id: x\n    direction: pricing\n    measures: 降价\n"
+        "    owner: 市场部\n",
+        encoding="utf-8",
+    )
+    with Workspace.open(root) as ws, pytest.raises(ConfigError) as err:
+        ws.report("html")
+    problem = err.value.problems[0]
+    assert problem.location.file == REPORT_FILE and problem.location.line == 4
+    assert "pricing" in str(err.value) or "direction" in str(err.value)
+
+
+def test_unknown_format_is_a_usage_error(reported: Path) -> None:
+    with Workspace.open(reported) as ws, pytest.raises(UsageError, match="html, pdf or xlsx"):
+        ws.report("docx")
