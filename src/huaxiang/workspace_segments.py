@@ -21,6 +21,7 @@ from huaxiang.definitions.segments import SegmentCatalog, load_segments
 from huaxiang.engine.duckdb_engine import Engine, quote_str
 from huaxiang.errors import UsageError
 from huaxiang.personas import PersonaCard, build_card, render_html
+from huaxiang.personas.survey import drop_answers, prepare_answers
 from huaxiang.segments import analytics
 from huaxiang.segments.build import Preview, SegmentBuild, build_segments, preview_condition
 from huaxiang.segments.clusters import (
@@ -251,46 +252,55 @@ class SegmentsMixin:
         plan = self.tag_plan()
         catalog = load_segments(self.root)
         cards: list[PersonaCard] = []
-        if segments or not clusters:
-            analytics.require_members(self.engine)
-            for name in segments or []:
-                if name not in catalog.segments:
-                    raise _unknown_segment(name, catalog)
-            populated = {
-                str(r[0])
-                for r in self.engine.rows("select distinct segment_id from segment_members")
-            }
-            chosen = segments or [s for s in catalog.segments if s in populated]
-            for sid in chosen:
-                segment = catalog.segments[sid]
-                cards.append(
-                    build_card(
-                        self.engine,
-                        plan,
-                        "select customer_id from segment_members where segment_id = "
-                        + quote_str(sid),
-                        ident=sid,
-                        name=segment.name,
-                        kind="segment",
-                        strategy=segment.strategy.model_dump(mode="json"),
-                        lang=language,
+        # the survey's answers are unpacked once for all the cards (reading the JSON is the cost)
+        has_survey = self.engine.table_exists("survey_responses")
+        kinds = prepare_answers(self.engine) if has_survey else None
+        try:
+            if segments or not clusters:
+                analytics.require_members(self.engine)
+                for name in segments or []:
+                    if name not in catalog.segments:
+                        raise _unknown_segment(name, catalog)
+                populated = {
+                    str(r[0])
+                    for r in self.engine.rows("select distinct segment_id from segment_members")
+                }
+                chosen = segments or [s for s in catalog.segments if s in populated]
+                for sid in chosen:
+                    segment = catalog.segments[sid]
+                    cards.append(
+                        build_card(
+                            self.engine,
+                            plan,
+                            "select customer_id from segment_members where segment_id = "
+                            + quote_str(sid),
+                            ident=sid,
+                            name=segment.name,
+                            kind="segment",
+                            strategy=segment.strategy.model_dump(mode="json"),
+                            lang=language,
+                            survey_kinds=kinds,
+                        )
                     )
-                )
-        if clusters:
-            run = latest_cluster_run(self.engine)
-            for c in run.clusters:
-                cards.append(
-                    build_card(
-                        self.engine,
-                        plan,
-                        f"select customer_id from customer_clusters where cluster_id = "
-                        f"{int(c.cluster_id)}",
-                        ident=f"cluster_{c.cluster_id}",
-                        name=Text(zh=c.name.zh, en=c.name.en),
-                        kind="cluster",
-                        lang=language,
+            if clusters:
+                run = latest_cluster_run(self.engine)
+                for c in run.clusters:
+                    cards.append(
+                        build_card(
+                            self.engine,
+                            plan,
+                            f"select customer_id from customer_clusters where cluster_id = "
+                            f"{int(c.cluster_id)}",
+                            ident=f"cluster_{c.cluster_id}",
+                            name=Text(zh=c.name.zh, en=c.name.en),
+                            kind="cluster",
+                            lang=language,
+                            survey_kinds=kinds,
+                        )
                     )
-                )
+        finally:
+            if has_survey:
+                drop_answers(self.engine)
         return cards
 
     def export_personas(

@@ -145,6 +145,13 @@ def _stop_set(stop_words: Iterable[str]) -> frozenset[str]:
     return STOP_WORDS | extra if extra else STOP_WORDS
 
 
+# Segmented texts kept between calls: persona cards and reports segment overlapping samples of
+# the same feedback (segments overlap, customers repeat themselves), and jieba is the slow part.
+# Keyed by the vocabulary (user dictionary and its mtime, stop words); bounded.
+MAX_REMEMBERED_TEXTS = 100_000
+_remembered: dict[tuple[str | None, frozenset[str]], dict[str, list[str]]] = {}
+
+
 def segment_texts(
     texts: Iterable[str], *, user_dict: Path | None = None, stop_words: Iterable[str] = ()
 ) -> dict[str, list[str]]:
@@ -152,6 +159,8 @@ def segment_texts(
     do it once and count any subset of the texts from the result)."""
     stop = _stop_set(stop_words)
     cut = tokenizer(user_dict).cut
+    vocabulary = f"{user_dict.resolve()}@{user_dict.stat().st_mtime}" if user_dict else None
+    memory = _remembered.setdefault((vocabulary, stop), {})
     verdicts: dict[str, bool] = {}  # words repeat: decide each once
 
     def keep(word: str) -> bool:
@@ -159,10 +168,15 @@ def segment_texts(
             verdicts[word] = is_keyword(word, stop)
         return verdicts[word]
 
-    return {
-        text: [w.strip() for w in cut(clean_text(text)) if keep(w)]
-        for text in dict.fromkeys(t for t in texts if t)
-    }
+    out: dict[str, list[str]] = {}
+    for text in dict.fromkeys(t for t in texts if t):
+        words = memory.get(text)
+        if words is None:
+            words = [w.strip() for w in cut(clean_text(text)) if keep(w)]
+            if len(memory) < MAX_REMEMBERED_TEXTS:
+                memory[text] = words
+        out[text] = words
+    return out
 
 
 def word_counts(

@@ -86,6 +86,7 @@ def build_card(
     lang: str = "zh",
     min_share: float = 0.1,
     top: int = 6,
+    survey_kinds: dict[str, str] | None = None,
 ) -> PersonaCard:
     """The persona card of the customers ``members`` (SQL returning a column ``customer_id``).
 
@@ -95,6 +96,8 @@ def build_card(
     data (core, channels, content, offer, owner, goal) or None; ``lang`` is the card's default
     language (every text in it is bilingual). An empty group gives a card of size 0 with a note;
     a members query that fails or has no ``customer_id`` column is a UsageError.
+    ``survey_kinds``: what :func:`~huaxiang.personas.survey.prepare_answers` returned when a
+    batch of cards shares one preparation of the survey answers.
     """
     if kind not in KINDS:
         raise UsageError(f"unknown persona kind {kind!r}", hint="use segment or cluster")
@@ -112,7 +115,7 @@ def build_card(
             hint="it must be a SELECT returning a column customer_id",
         ) from None
     try:
-        return _card(engine, plan, ident, name, kind, strategy, lang, min_share, top)
+        return _card(engine, plan, ident, name, kind, strategy, lang, min_share, top, survey_kinds)
     finally:
         engine.execute(f"drop table if exists temp.{MEMBERS}")
 
@@ -127,6 +130,7 @@ def _card(
     lang: str,
     min_share: float,
     top: int,
+    survey_kinds: dict[str, str] | None,
 ) -> PersonaCard:
     population = engine.count("customer_tags")
     size = engine.count(MEMBERS)
@@ -152,7 +156,7 @@ def _card(
         stats = _numeric_stats(engine, types)
         habits = _habits(values, stats)
         value = _value(values, stats)
-        needs = _needs(engine, notes)
+        needs = _needs(engine, notes, survey_kinds)
     return PersonaCard(
         id=ident,
         kind=kind,
@@ -339,7 +343,9 @@ def _no_needs() -> dict[str, Any]:
     return {"feedback_customers": 0, "keywords": [], "survey_responses": 0, "survey": []}
 
 
-def _needs(engine: Engine, notes: list[Label]) -> dict[str, Any]:
+def _needs(
+    engine: Engine, notes: list[Label], survey_kinds: dict[str, str] | None
+) -> dict[str, Any]:
     needs = _no_needs()
     members_sql = f"select customer_id from {MEMBERS}"
     if engine.table_exists("feedback"):
@@ -378,7 +384,7 @@ def _needs(engine: Engine, notes: list[Label]) -> dict[str, Any]:
                 f"where customer_id in (select customer_id from {MEMBERS})"
             )
         )
-        needs["survey"] = survey_answers(engine, MEMBERS)
+        needs["survey"] = survey_answers(engine, MEMBERS, survey_kinds)
     responses = needs["survey_responses"]
     if not responses:
         notes.append(label("该群体没有问卷回答", "no survey answers from this group"))

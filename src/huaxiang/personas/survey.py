@@ -26,23 +26,30 @@ MIN_RESPONSES = 5  # nor a question fewer members answered: their answers would 
 _NUMBERED = re.compile(r"^\s*[Qq]?(\d+)")
 
 
-def survey_answers(engine: Engine, members: str) -> list[dict[str, Any]]:
-    """The members' answers to the choice questions of the survey, most given first.
+ANSWERS = "hx_persona_answers"  # the choice answers of every response, long: one table per batch
+
+
+def prepare_answers(engine: Engine) -> dict[str, str]:
+    """The choice questions of the survey (key -> single / multiple / option) and, in the temp
+    table ``hx_persona_answers(customer_id, key, answer)``, every response's answers to them:
+    one pass over the JSON that every card of a batch then joins its members to.
 
     A question is a key of ``attributes``: single choice (a few distinct answers), multiple
     choice joined with "┋" in one cell, or one 0/1 column per option ("question:option").
-    Shares are among the members' (and all respondents') responses answering the question.
     """
+    engine.execute(
+        f"""
+        create or replace temp table {ANSWERS} as
+        select s.customer_id, j.key, nullif(trim(j.value ->> '$'), '') as answer
+        from survey_responses s, json_each(s.attributes) j
+        where j.key is not null and answer is not null
+        """
+    )
     profile = engine.rows(
         f"""
-        with answers as (
-            select j.key, nullif(trim(j.value ->> '$'), '') as a
-            from survey_responses s, json_each(s.attributes) j
-        )
-        select key, count(distinct a), bool_and(a in ('0', '1')),
-               bool_or(contains(a, '{MULTI_SEP}'))
-        from answers where key is not null and a is not null
-        group by key
+        select key, count(distinct answer), bool_and(answer in ('0', '1')),
+               bool_or(contains(answer, '{MULTI_SEP}'))
+        from {ANSWERS} group by key
         """
     )
     kinds: dict[str, str] = {}
@@ -55,15 +62,34 @@ def survey_answers(engine: Engine, members: str) -> list[dict[str, Any]]:
             kinds[key] = "multiple"
         elif distinct <= MAX_CHOICES:
             kinds[key] = "single"
+    return kinds
+
+
+def drop_answers(engine: Engine) -> None:
+    engine.execute(f"drop table if exists temp.{ANSWERS}")
+
+
+def survey_answers(
+    engine: Engine, members: str, kinds: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The members' answers to the choice questions of the survey, most given first.
+
+    ``kinds`` is what :func:`prepare_answers` returned for a batch of cards (its table still
+    there); without it the answers are prepared for this call alone. Shares are among the
+    members' (and all respondents') responses answering the question.
+    """
+    if kinds is None:
+        try:
+            return survey_answers(engine, members, prepare_answers(engine))
+        finally:
+            drop_answers(engine)
     if not kinds:
         return []
     rows = engine.rows(
         f"""
-        select j.key, nullif(trim(j.value ->> '$'), '') as answer,
-               count(*) as population, count(m.customer_id) as members
-        from survey_responses s left join {members} m on s.customer_id = m.customer_id,
-             json_each(s.attributes) j
-        where j.key in (select unnest(?::varchar[])) and answer is not null
+        select a.key, a.answer, count(*) as population, count(m.customer_id) as members
+        from {ANSWERS} a left join {members} m on a.customer_id = m.customer_id
+        where a.key in (select unnest(?::varchar[]))
         group by all
         """,
         [sorted(kinds)],
