@@ -97,18 +97,22 @@ class SurveysMixin:
         by_segment: bool = False,
         group: str | None = None,
         lang: str | None = None,
+        validity: Validity | None = None,
     ) -> SurveyAnalysis:
         """Distributions of the valid responses: per question ``answered`` and, by type,
         ``answers`` [{answer, count, share, other?}] (single, multiple: share of those who
         answered; rating: every scale point) with ``mean``, ``median``, ``top2`` (ratings),
         ``min``/``max`` (numbers); with ``by_segment`` also per segment of the latest build
-        (``group``: only that exclusive group's segments); and the competitor rows."""
+        (``group``: only that exclusive group's segments); and the competitor rows.
+        ``validity``: what :meth:`check_survey` just returned (not computed, nor warned about,
+        again)."""
         language = self.language(lang)
         resolved = _resolve(self, survey_id)
-        validity = check_validity(self.engine, resolved, language, write=False)
         segments = _segments(self, group, language) if by_segment or group else None
-        if validity.sample.message is not None:
-            self.console.warn(validity.sample.message)
+        if validity is None or validity.survey_id != survey_id:
+            validity = check_validity(self.engine, resolved, language, write=False)
+            if validity.sample.message is not None:
+                self.console.warn(validity.sample.message)
         return analyse(self.engine, resolved, validity, language, segments)
 
     def survey_kano(self: SurveysCore, survey_id: str, lang: str | None = None) -> KanoAnalysis:

@@ -204,3 +204,38 @@ def test_a_bad_report_definition_names_file_and_line(reported: Path, tmp_path: P
 def test_unknown_format_is_a_usage_error(reported: Path) -> None:
     with Workspace.open(reported) as ws, pytest.raises(UsageError, match="html, pdf or xlsx"):
         ws.report("docx")
+
+
+def test_sections_without_data_say_what_to_run(built_demo: Path) -> None:
+    """Tags only: no segments, no value model, no survey definition, no report.yaml."""
+    shutil.rmtree(built_demo / "surveys")
+    (built_demo / REPORT_FILE).unlink(missing_ok=True)
+    with Workspace.open(built_demo) as ws:
+        result = ws.report("html", lang="en")
+    html = result.path.read_text(encoding="utf-8")
+    assert "No segments yet: run huaxiang segments build." in html
+    assert "No predicted value yet" in html
+    assert "The survey has no KANO pairs." in html
+    assert "No goal declared" in html
+    assert result.conclusions > 0 and result.with_strategy == 0  # pain points still found
+
+
+def test_report_command_prints_where_it_went(reported: Path, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from huaxiang.cli.main import app
+
+    target = tmp_path / "r.xlsx"
+    out = CliRunner().invoke(
+        app, ["-w", str(reported), "report", "--format", "xlsx", "-o", str(target), "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["path"] == str(target) and target.exists()
+    assert data["format"] == "xlsx" and len(data["summary"]) <= SUMMARY_LIMIT
+    bad = CliRunner().invoke(app, ["-w", str(reported), "report", "--format", "docx"])
+    # the runner hands the error back as it is; the real entry point prints it (exit code 2)
+    assert isinstance(bad.exception, UsageError)
+    assert "docx" in str(bad.exception) and bad.exception.hint == "use html, pdf or xlsx"

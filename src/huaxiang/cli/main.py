@@ -148,9 +148,11 @@ def _build(ws: Workspace, *, as_json: bool) -> None:
     value = _value(ws) if has_customers else None
     tags = ws.build_tags(plan=plan) if plan.tags and has_customers else None
     segments = personas = None
+    reports: list[Path] = []
     if tags is not None and ws.segment_catalog().segments:
         segments = ws.build_segments()
         personas = ws.export_personas(ws.reports_dir / "personas.html", ws.persona_cards())
+        reports = [ws.report(fmt).path for fmt in ("html", "pdf")]
     if as_json:
         emit_json(
             result.as_dict()
@@ -160,6 +162,7 @@ def _build(ws: Workspace, *, as_json: bool) -> None:
                 "tags": tags.__dict__ if tags else None,
                 "segments": segments.sizes if segments else None,
                 "personas": str(personas) if personas else None,
+                "reports": [str(p) for p in reports],
             }
         )
     else:
@@ -177,6 +180,8 @@ def _build(ws: Workspace, *, as_json: bool) -> None:
                 f"segments: {len(segments.sizes)} built ({segments.unassigned:,} customers in "
                 f"none); persona cards: {personas}"
             )
+        for path in reports:
+            ws.console.info(f"analysis report: {path}")
 
 
 def _value(ws: Workspace) -> ValueScore | None:

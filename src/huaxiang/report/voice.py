@@ -24,8 +24,8 @@ def survey(ws: Workspace, survey_id: str | None, lang: str) -> dict[str, Any] | 
         return None
     ident = survey_id or next(iter(catalog.surveys))
     validity = ws.check_survey(ident, lang)
-    analysis = ws.survey_analysis(ident, lang=lang)
-    kano = ws.survey_kano(ident, lang)
+    analysis = ws.survey_analysis(ident, lang=lang, validity=validity)
+    kano = ws.survey_kano(ident, lang) if catalog.get(ident).kano is not None else None
     questions = []
     for q in analysis.questions:
         if q["type"] not in SHOWN_TYPES or not q.get("answers"):
@@ -54,7 +54,7 @@ def survey(ws: Workspace, survey_id: str | None, lang: str) -> dict[str, Any] | 
             "counts": f.counts,
             "classified": f.classified,
         }
-        for f in kano.features
+        for f in (kano.features if kano else [])
         if f.category is not None and f.better is not None and f.worse is not None
     ]
     competitors = [
@@ -80,7 +80,11 @@ def survey(ws: Workspace, survey_id: str | None, lang: str) -> dict[str, Any] | 
         "sample": sample,
         "warnings": [sample["message"]] if not sample["ok"] and sample.get("message") else [],
         "questions": questions[:MAX_QUESTIONS],
-        "kano": {"features": features, "tie_rule": kano.tie_rule, "order_rule": kano.order_rule},
+        "kano": {
+            "features": features,
+            "tie_rule": kano.tie_rule if kano else None,
+            "order_rule": kano.order_rule if kano else None,
+        },
         "competitors": competitors,
     }
 
