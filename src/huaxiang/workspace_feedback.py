@@ -110,6 +110,12 @@ class FeedbackMixin:
             sample=sample,
         )
 
+    def export_word_cloud(
+        self: FeedbackCore, result: FeedbackKeywords, path: Path, lang: str | None = None
+    ) -> Path:
+        """Draw ``result`` (from :meth:`feedback_keywords`) as a word cloud (.png or .svg)."""
+        return write_word_cloud(result, path, self.language(lang))
+
     def feedback_keywords_by_segment(
         self: FeedbackCore,
         method: str = "tfidf",
@@ -131,6 +137,31 @@ class FeedbackMixin:
             min_customers=min_customers,
             sample=sample,
         )
+
+
+def write_word_cloud(result: FeedbackKeywords, path: Path, lang: str) -> Path:
+    """The keywords as a word cloud image: PNG or SVG by the file's suffix (CJK font)."""
+    from huaxiang import charts
+
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise UsageError(
+            f"cannot write a word cloud to {path.name}", hint="use a .png or .svg name"
+        )
+    if not result.cloud:
+        raise UsageError(
+            "no keywords to draw",
+            hint="fewer customers used any word than --min-customers; lower it or add feedback",
+        )
+    name = (result.segment_name or {}).get(lang) if result.segment_name else None
+    title = name or ("反馈关键词" if lang == "zh" else "Feedback keywords")
+    chart = charts.wordcloud(result.cloud, title=title, lang="zh" if lang == "zh" else "en")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".png":
+        path.write_bytes(charts.to_png(chart))
+    else:
+        path.write_text(charts.to_svg(chart), encoding="utf-8")
+    return path
 
 
 def _segments(ws: FeedbackCore, group: str | None) -> list[tuple[str, Label]]:

@@ -233,3 +233,19 @@ def test_cli(demo: Workspace) -> None:
     assert isinstance(out.exception, ConfigError) and out.exception.exit_code == 1
     assert "feedback/pain_points.yaml, line 4" in str(out.exception)
     assert "unknown key" in str(out.exception)
+
+
+def test_keywords_drawn_as_a_word_cloud(demo: Workspace, tmp_path: Path) -> None:
+    result = demo.feedback_keywords(top=30)
+    png = demo.export_word_cloud(result, tmp_path / "词云.png", "zh")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = demo.export_word_cloud(result, tmp_path / "cloud.svg", "zh").read_text("utf-8")
+    top = result.keywords[0]["keyword"]
+    assert f">{top}<" in svg  # words stay text in the vector form
+    with pytest.raises(UsageError, match=r"\.png or \.svg"):
+        demo.export_word_cloud(result, tmp_path / "cloud.jpg", "zh")
+    out = CliRunner().invoke(
+        app, ["-w", str(demo.root), "feedback", "keywords", "--cloud", str(tmp_path / "c.svg")]
+    )
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "c.svg").read_text("utf-8").count("<text") >= 10

@@ -239,3 +239,27 @@ def test_report_command_prints_where_it_went(reported: Path, tmp_path: Path) -> 
     # the runner hands the error back as it is; the real entry point prints it (exit code 2)
     assert isinstance(bad.exception, UsageError)
     assert "docx" in str(bad.exception) and bad.exception.hint == "use html, pdf or xlsx"
+
+
+def test_migration_since_the_last_build_is_a_sankey_in_html_and_pdf(
+    reported: Path, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    root = tmp_path / "shop"
+    shutil.copytree(reported, root)
+    with Workspace.open(root) as ws:
+        ws.build_tags(dt.date(2026, 3, 31))
+        ws.build_segments()
+        ws.build_tags()  # back to the workspace's as-of day: customers move between stages
+        ws.build_segments()
+        moved = ws.segment_migration("lifecycle").moved
+        html = ws.report("html", lang="zh").path.read_text(encoding="utf-8")
+        pdf = ws.report("pdf", lang="zh", path=tmp_path / "r.pdf").path
+    assert moved > 0
+    assert 'data-chart="migration_' in html
+    assert f"{moved:,}" in html
+    text = subprocess.run(
+        [_tool("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "上次构建 → 本次构建" in text  # the Sankey's title, drawn as text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -58,6 +59,9 @@ def keywords(
     sample: Annotated[
         int, typer.Option("--sample", min=1, help="At most this many texts are read.")
     ] = 20_000,
+    cloud: Annotated[
+        Path | None, typer.Option("--cloud", help="Also draw them as a word cloud (.png / .svg).")
+    ] = None,
     lang: LangOpt = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
@@ -67,6 +71,8 @@ def keywords(
         result = ws.feedback_keywords(
             method, segment, top, min_customers=min_customers, sample=sample
         )
+        if cloud is not None:
+            ws.console.info(f"word cloud written to {ws.export_word_cloud(result, cloud, lang)}")
         if as_json:
             emit_json(result.as_dict())
         else:
