@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,6 +144,16 @@ def test_workbook_holds_the_templates_typed_and_masked(reported: Path, tmp_path:
     strategies = book["营销策略制定表"]
     assert [c.value for c in strategies[1]][:3] == ["策略方向", "具体措施", "负责人"]
     assert strategies.max_row - 1 == len(load_report_definition(reported).strategies)
+    # the charts as pictures: as many PNGs as the report draws charts
+    with Workspace.open(reported) as ws:
+        from huaxiang.report import collect_report
+        from huaxiang.report.figures import report_charts
+
+        drawn = len(report_charts(collect_report(ws, "zh")))
+    with zipfile.ZipFile(result.path) as archive:
+        pictures = [n for n in archive.namelist() if n.startswith("xl/media/")]
+        assert len(pictures) == drawn >= 10
+        assert all(archive.read(n)[:4] == b"\x89PNG" for n in pictures)
 
 
 def test_conclusions_point_at_the_declared_strategies(reported: Path) -> None:

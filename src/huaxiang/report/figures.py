@@ -16,6 +16,21 @@ MAX_BARS = 12  # categories in one bar chart: more is a table's job
 
 def build_figures(report: Report, *, interactive: bool) -> tuple[dict[str, Figure], str]:
     """Every chart the data supports, and the page's chart runtime (interactive only)."""
+    figures: dict[str, Figure] = {}
+    for name, chart in report_charts(report).items():
+        html = charts.to_html(chart, f"chart-{name}") if interactive else ""
+        svg = "" if interactive else charts.to_svg(chart)
+        figures[name] = Figure(chart.title, html, svg)
+    return figures, charts.html_runtime() if interactive and figures else ""
+
+
+def chart_images(report: Report, scale: float = 2.0) -> list[tuple[str, bytes]]:
+    """The report's charts as PNG (title, bytes), for the workbook."""
+    return [(chart.title, charts.to_png(chart, scale)) for chart in report_charts(report).values()]
+
+
+def report_charts(report: Report) -> dict[str, Chart]:
+    """The charts the report's data support, by name, in the order of the report."""
     lang = report.lang
     zh = lang == "zh"
 
@@ -29,6 +44,11 @@ def build_figures(report: Report, *, interactive: bool) -> tuple[dict[str, Figur
         "pain_themes": lambda: _pain(report, t),
         "pain_by_segment": lambda: _pain_by_segment(report, t),
         "keywords_cloud": lambda: _cloud(report, t),
+    }
+    survey = report.data.get("survey") or {}
+    for i, question in enumerate(survey.get("questions") or [], 1):
+        makers[f"survey_{i}"] = partial(_question, question, report.lang)
+    makers |= {
         "better_worse": lambda: _kano(report, t),
         "competitors": lambda: _competitors(report, t),
         "rfm_mix": lambda: _rfm(report, t),
@@ -37,20 +57,14 @@ def build_figures(report: Report, *, interactive: bool) -> tuple[dict[str, Figur
             report, "clv", t("未来12个月预测价值分布", "Predicted 12-month value"), t
         ),
     }
-    survey = report.data.get("survey") or {}
-    for i, question in enumerate(survey.get("questions") or [], 1):
-        makers[f"survey_{i}"] = partial(_question, question, report.lang)
     for i, flow in enumerate(report.data.get("migration") or [], 1):
         makers[f"migration_{i}"] = partial(_migration, flow, report.lang, t)
-    figures: dict[str, Figure] = {}
+    out: dict[str, Chart] = {}
     for name, make in makers.items():
         chart = make()
-        if chart is None:
-            continue
-        html = charts.to_html(chart, f"chart-{name}") if interactive else ""
-        svg = "" if interactive else charts.to_svg(chart)
-        figures[name] = Figure(chart.title, html, svg)
-    return figures, charts.html_runtime() if interactive and figures else ""
+        if chart is not None:
+            out[name] = chart
+    return out
 
 
 Translate = Callable[[str, str], str]

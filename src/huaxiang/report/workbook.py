@@ -2,7 +2,8 @@
 cells (numbers, dates, percentages) and frozen header rows.
 
 Sheets: 说明 (what the workbook holds), 客户信息管理表 (personal fields masked), 标签表,
-细分结果表, 营销策略制定表, 结论与策略, and the survey's 问卷结果 / KANO when there is a survey.
+细分结果表, 营销策略制定表, 结论与策略, the survey's 问卷结果 / KANO when there is a survey,
+and 图表 (the report's charts as pictures).
 The customer sheet streams from the warehouse in Arrow batches; it holds at most
 ``customer_limit`` rows (Excel's own limit is 1,048,576) and says so on the first sheet.
 """
@@ -10,6 +11,7 @@ The customer sheet streams from the warehouse in Arrow batches; it holds at most
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -17,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.drawing.image import Image
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from huaxiang.privacy.mask import name_mask_sql, phone_mask_sql
 from huaxiang.report.definition import DIRECTION_NAMES
+from huaxiang.report.figures import chart_images
 from huaxiang.report.render import KANO_NAMES, Report
 
 if TYPE_CHECKING:
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 CUSTOMER_LIMIT = 100_000
 EXCEL_ROWS = 1_048_575  # one header row
 PERCENT = "0.0%"
+ROW_PIXELS = 20  # the height of a default Excel row
 MONEY = "#,##0.00"
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="F0F4F8")
@@ -142,6 +147,7 @@ def write_workbook(
         ],
     )
     _survey_sheets(book, report)
+    _charts_sheet(book, report)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
@@ -175,6 +181,19 @@ def _survey_sheets(book: Workbook, report: Report) -> None:
             ],
             formats={3: "0.00", 4: "0.00"},
         )
+
+
+def _charts_sheet(book: Workbook, report: Report) -> None:
+    """The report's charts as pictures, one under the other (PNG drawn at twice the size
+    they are shown, so they stay sharp when zoomed)."""
+    images = chart_images(report)
+    sheet = _open(book, "图表", ["图表"])
+    row = 2
+    for _title, png in images:
+        picture = Image(io.BytesIO(png))
+        picture.width, picture.height = picture.width // 2, picture.height // 2
+        sheet.add_image(picture, f"A{row}")
+        row += picture.height // ROW_PIXELS + 2
 
 
 def _customers(ws: Workspace, book: Workbook, limit: int) -> None:
