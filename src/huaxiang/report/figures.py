@@ -9,6 +9,7 @@ from typing import Any
 
 from huaxiang import charts
 from huaxiang.charts import Chart
+from huaxiang.personas.render import pick
 from huaxiang.report.render import KANO_NAMES, Figure, Lang, Report
 
 MAX_BARS = 12  # categories in one bar chart: more is a table's job
@@ -145,7 +146,7 @@ def _pain(report: Report, t: Translate) -> Chart | None:
     if not pain or not pain.get("themes"):
         return None
     rows = [
-        {"theme": _name(th["name"], report.lang), "share": th["share"]}
+        {"theme": pick(th["name"], report.lang), "share": th["share"]}
         for th in pain["themes"][:MAX_BARS]
     ]
     return charts.bar(
@@ -165,7 +166,7 @@ def _pain(report: Report, t: Translate) -> Chart | None:
 def _pain_by_segment(report: Report, t: Translate) -> Chart | None:
     pain = report.data.get("pain") or {}
     rows = [
-        {"segment": r["segment_name"], "theme": _name(r["name"], report.lang), "share": r["share"]}
+        {"segment": r["segment_name"], "theme": pick(r["name"], report.lang), "share": r["share"]}
         for r in pain.get("by_segment") or []
     ]
     if not rows:
@@ -202,7 +203,7 @@ def _kano(report: Report, t: Translate) -> Chart | None:
         return None
     rows = [
         {
-            "feature": _name(f.get("name"), report.lang) or f["feature"],
+            "feature": pick(f.get("name"), report.lang) or f["feature"],
             "better": f["better"],
             "worse": f["worse"],
             "category": t(*KANO_NAMES[f["category"]]),
@@ -303,9 +304,3 @@ def _migration(flow: dict[str, Any], lang: Lang, t: Translate) -> Chart | None:
         title=t(f"{flow['group']}：上次构建 → 本次构建", f"{flow['group']}: previous → latest"),
         lang=lang,
     )
-
-
-def _name(value: Any, lang: str) -> str:
-    if isinstance(value, dict):
-        return str(value.get(lang) or value.get("zh") or value.get("en") or "")
-    return "" if value is None else str(value)

@@ -12,6 +12,7 @@ from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
 from huaxiang.definitions.models import Text
+from huaxiang.personas.render import pick as pick_text_of
 from huaxiang.report.definition import DIRECTION_NAMES, ReportDefinition
 from huaxiang.report.findings import Conclusion
 
@@ -87,9 +88,7 @@ def render_html(report: Report, mode: Mode = "html") -> str:
         return zh_text if zh else en_text
 
     def pick(value: Any) -> str:
-        if isinstance(value, dict):
-            return str(value.get(lang) or value.get("zh") or value.get("en") or "")
-        return "" if value is None else str(value)
+        return pick_text_of(value, lang) if isinstance(value, dict) or value is None else str(value)
 
     def pick_text(value: Text | None) -> str:
         return (value.get(lang) or "") if value is not None else ""
