@@ -8,6 +8,8 @@ from typing import Any
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from huaxiang.clean import parse
 from huaxiang.schema import TABLES
@@ -244,6 +246,29 @@ def test_placeholders_are_blank(con: duckdb.DuckDBPyConnection, text: str) -> No
 
 def test_blank_trims_real_values(con: duckdb.DuckDBPyConnection) -> None:
     assert run(con, parse.blank, "  张三 ") == "张三"
+
+
+def _blank_reference(text: str | None) -> str | None:
+    """What ``blank`` means, without its fast path: trim spaces, drop placeholders."""
+    if text is None:
+        return None
+    trimmed = text.strip(" ")
+    if trimmed.lower() in parse._PLACEHOLDERS:
+        return None
+    return trimmed or None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.none(),
+        st.text(alphabet=" nNaA/-#无空未填写ulo中x\t", max_size=10),
+        st.sampled_from(parse._PLACEHOLDERS).map(lambda p: f"  {p.upper()} "),
+        st.text(max_size=12),
+    )
+)
+def test_blank_matches_its_definition(con: duckdb.DuckDBPyConnection, text: str | None) -> None:
+    assert run(con, parse.blank, text) == _blank_reference(text)
 
 
 def test_field_expr_uses_the_special_parser_before_the_type(

@@ -28,10 +28,12 @@ _MDY = ("%m/%d/%Y", "%m-%d-%Y")
 
 def blank(x: str) -> str:
     """Trimmed text, NULL when empty or a placeholder such as 'null', 'N/A', '-', '无'."""
-    # fast path first: a longer value without surrounding spaces is neither blank nor one of
-    # the (short) placeholders, and needs no string copies
+    # fast path first: a value without a trailing space whose first character starts no
+    # placeholder (nor a space) is kept as it is, with no string copies; lower() and trim()
+    # on every short value cost about 0.7 s per 10M values and column
     return (
-        f"case when length({x}) > 8 and {x}[1] != ' ' and {x}[-1] != ' ' then {x} "
+        f"case when {x}[-1] != ' ' and not list_contains({_sql_list(_PLACEHOLDER_STARTS)}, {x}[1]) "
+        f"then {x} "
         f"when {one_of(f'lower(trim({x}))', _PLACEHOLDERS)} then null "
         f"else nullif(trim({x}), '') end"
     )
@@ -44,6 +46,11 @@ def one_of(x: str, values: tuple[str, ...]) -> str:
 
 
 _PLACEHOLDERS = ("", "null", "none", "nan", "n/a", "na", "-", "--", "无", "空", "未填写", "#n/a")
+# first characters of a value that may be blank: a space (trimmed away), or the start of a
+# placeholder in any case ('' stands for the empty value)
+_PLACEHOLDER_STARTS = tuple(
+    sorted({p[:1] for p in _PLACEHOLDERS} | {p[:1].upper() for p in _PLACEHOLDERS} | {" "})
+)
 _TRUE = ("是", "有", "y", "yes", "true", "t", "1", "已退货", "已用券", "√")
 _FALSE = ("否", "无", "n", "no", "false", "f", "0", "未退货", "未用券", "×")
 _MALE = ("男", "m", "male", "先生", "男性", "man", "1")
@@ -69,12 +76,12 @@ def timestamp_expr(x: str, *, day_first: bool, timezone: str) -> str:
         f"length({v}) between 8 and 19 and {v}[5] in ('-', '/') and not ends_with({v}, 'Z') "
         f"and not contains(substr({v}, 11), '+') and not contains(substr({v}, 11), '-')"
     )
+    # fast path for the common cases, local time year first: 2024-05-08 13:22:01, 2024/5/8 9:05
+    # (DuckDB's own cast reads both); COALESCE evaluates the other shapes only for the rows
+    # it leaves NULL, so the cast runs once per value, not once to test and once to take
     return (
+        f"coalesce(case when {iso_local} then try_cast({v} as timestamp) end, "
         f"case when {v} is null then null "
-        # fast path for the common cases, local time year first: 2024-05-08 13:22:01,
-        # 2024/5/8 9:05 (DuckDB's own cast reads both)
-        f"when {iso_local} and try_cast({v} as timestamp) is not null "
-        f"then try_cast({v} as timestamp) "
         # zone given (2024-05-08T13:22:01+08:00, ...Z): convert to the workspace's zone
         f"when regexp_matches({v}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$') and "
         f"try_cast({v} as timestamptz) is not null "
@@ -94,7 +101,7 @@ def timestamp_expr(x: str, *, day_first: bool, timezone: str) -> str:
         # costs as much as a successful one, and 40 of them per value cost seconds per million
         f"when contains({v}, '年') then try_strptime({v}, {_sql_list(cjk)}) "
         f"when regexp_full_match({v}, '\\d{{8}}') then try_strptime({v}, '%Y%m%d') "
-        f"else try_strptime({v}, {_sql_list(others)}) end"
+        f"else try_strptime({v}, {_sql_list(others)}) end)"
     )
 
 
