@@ -249,10 +249,11 @@ def test_blank_trims_real_values(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _blank_reference(text: str | None) -> str | None:
-    """What ``blank`` means, without its fast path: trim spaces, drop placeholders."""
+    """What ``blank`` means, without its fast path: trim spaces (as DuckDB's trim does),
+    drop placeholders."""
     if text is None:
         return None
-    trimmed = text.strip(" ")
+    trimmed = text.strip("".join(parse.SPACES))
     if trimmed.lower() in parse._PLACEHOLDERS:
         return None
     return trimmed or None
@@ -262,7 +263,7 @@ def _blank_reference(text: str | None) -> str | None:
 @given(
     st.one_of(
         st.none(),
-        st.text(alphabet=" nNaA/-#无空未填写ulo中x\t", max_size=10),
+        st.text(alphabet=" \u3000\u00a0nNaA/-#无空未填写ulo中x\t", max_size=10),
         st.sampled_from(parse._PLACEHOLDERS).map(lambda p: f"  {p.upper()} "),
         st.text(max_size=12),
     )

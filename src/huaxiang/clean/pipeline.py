@@ -5,7 +5,8 @@ One table at a time, every step one SQL statement over the whole table:
 1. ``typed``     parse every field (dates, numbers, phones, genders, regions ...) and mark values
                  that were present but unreadable (``_bad_<field>``);
 2. ``checked``   evaluate all rules: the first quarantine rule that fires sends the row to
-                 ``quarantine``; flag rules add to ``_flags``; clear / cap rules fix values;
+                 ``quarantine``; flag rules add to ``_flags``; clear / cap rules fix values
+                 (steps 1 and 2 are one statement: the typed rows are never stored apart);
 3. ``filled``    missing-value strategies (unknown / mean / median / mode / constant);
 4. de-duplicate  exact copies and key duplicates collapse to one survivor, the others are
                  recorded in ``hx_merges`` (customers go through identity resolution instead).
@@ -76,43 +77,47 @@ def typed_select(config: WorkspaceConfig, table: str) -> str:
     )
 
 
-def build_typed(engine: Engine, config: WorkspaceConfig, table: str) -> str:
-    """Step 1: the typed table; returns its name (customers get their regions here)."""
-    name = f"typed_{table}"
-    engine.execute(f"create or replace temp table {name} as {typed_select(config, table)}")
-    if table == "customers":
-        _standardise_customers(engine, config, name)
-    return name
+def customers_select(engine: Engine, config: WorkspaceConfig) -> str:
+    """Step 1 for customers: the typed rows with their regions (province / city / tier), the
+    age from the birth date where no age is given, and text categories as codes.
 
-
-def _standardise_customers(engine: Engine, config: WorkspaceConfig, name: str) -> None:
-    """Region -> province / city / tier; age from the birth date; text categories -> codes."""
+    A region depends only on the (province, city) text, so each distinct pair is resolved
+    once into a small table that the typed rows join; the rows themselves are not copied.
+    """
     from huaxiang.clean.regions import region_resolution_sql, register_divisions
 
     register_divisions(engine.con)
+    c = config.cleaning
+    by_name = TABLES["customers"].by_name
+    place = {
+        f: field_expr(by_name[f], blank(f"r.{f}"), day_first=c.day_first, timezone=c.timezone)
+        for f in ("province", "city")
+    }
     engine.execute(
-        f"create or replace temp table {name}_keyed as "
-        f"select row_number() over () as _rid, * from {name}"
+        "create or replace temp table customer_places as select row_number() over () as _pid, * "
+        f"from (select distinct {place['province']} as province, {place['city']} as city "
+        f"from {raw_table('customers')} r)"
     )
     engine.execute(
-        f"create or replace temp table {name}_regions as "
-        + region_resolution_sql(f"{name}_keyed", "_rid", "province", "city")
+        "create or replace temp table customer_regions as select p.province as _province, "
+        "p.city as _city, g.* exclude (_pid) from customer_places p join ("
+        + region_resolution_sql("customer_places", "_pid", "province", "city")
+        + ") g on g._pid = p._pid"
     )
+    engine.execute("drop table customer_places")
     codes = []
-    for field, mapping in config.cleaning.codes.items():
+    for field, mapping in c.codes.items():
         whens = " ".join(f"when {quote_str(k)} then {quote_str(v)}" for k, v in mapping.items())
         codes.append(f"case t.{quote_ident(field)} {whens} end as {quote_ident(field + '_code')}")
-    engine.execute(
-        f"create or replace temp table {name} as select t.* exclude (_rid, province, city, age), "
-        f"g.province, g.city, g.city_tier, g.area, g.region_code, "
-        f"g.region_status as _region_status, "
-        f"coalesce(t.age, date_diff('year', t.birth_date, current_date)) as age, "
-        f"(t.age is null and t.birth_date is not null) as _age_derived"
-        + "".join(f", {c}" for c in codes)
-        + f" from {name}_keyed t left join {name}_regions g on g._rid = t._rid"
+    return (
+        "select t.* exclude (province, city, age), g.province, g.city, g.city_tier, g.area, "
+        "g.region_code, g.region_status as _region_status, "
+        "coalesce(t.age, date_diff('year', t.birth_date, current_date)) as age, "
+        "(t.age is null and t.birth_date is not null) as _age_derived"
+        + "".join(f", {code}" for code in codes)
+        + f" from ({typed_select(config, 'customers')}) t left join customer_regions g "
+        "on g._province is not distinct from t.province and g._city is not distinct from t.city"
     )
-    engine.execute(f"drop table {name}_keyed")
-    engine.execute(f"drop table {name}_regions")
 
 
 def _rules(config: WorkspaceConfig, table: str) -> list[Rule]:
@@ -140,22 +145,9 @@ def _verdicts(rules: list[Rule]) -> tuple[str, str]:
     return q_case, f_list
 
 
-def check(engine: Engine, config: WorkspaceConfig, table: str, typed: str, ledger: Ledger) -> str:
-    """Step 2 over a typed table: quarantine, flag, clear and cap; returns the relation of
-    accepted rows."""
-    rules = resolve_statistics(engine, typed, _rules(config, table))
-    q_case, f_list = _verdicts(rules)
-    checked = f"accepted_{table}"
-    engine.execute(
-        f"create or replace temp table {checked} as select *, {q_case} as _quarantine_rule, "
-        f"{f_list} as _flags from {typed}"
-    )
-    _settle(engine, table, checked, rules, ledger)
-    return checked
-
-
 def type_and_check(engine: Engine, config: WorkspaceConfig, table: str, ledger: Ledger) -> str:
-    """Steps 1 and 2 in one pass over the raw rows (one working table, not two).
+    """Steps 1 and 2 in one pass over the raw rows (one working table, not two); returns the
+    relation of accepted rows.
 
     Rules with constant conditions are evaluated while typing. Outlier rules need statistics
     of the rows those rules keep, so they come second: the statistics are read from the
@@ -168,10 +160,14 @@ def type_and_check(engine: Engine, config: WorkspaceConfig, table: str, ledger: 
     early = resolve_statistics(engine, "", [r for r, x in zip(given, late, strict=True) if not x])
     q_case, f_list = _verdicts(early)
     checked = f"accepted_{table}"
+    typed = (
+        customers_select(engine, config) if table == "customers" else typed_select(config, table)
+    )
     engine.execute(
         f"create or replace temp table {checked} as select *, {q_case} as _quarantine_rule, "
-        f"{f_list} as _flags from ({typed_select(config, table)})"
+        f"{f_list} as _flags from ({typed})"
     )
+    engine.execute("drop table if exists customer_regions")
     ledger.completeness_before(engine, table, checked)
     rules = resolve_statistics(engine, checked, given)
     q_case, f_list = _verdicts(rules)
@@ -267,13 +263,7 @@ def fill_missing(
 def clean_table(engine: Engine, config: WorkspaceConfig, table: str, ledger: Ledger) -> str:
     """Steps 1-4 for one table; returns the relation holding its clean rows."""
     _priorities(engine, config)
-    if table == "customers":  # regions are standardised on the typed table, before rules
-        typed = build_typed(engine, config, table)
-        ledger.completeness_before(engine, table, typed)
-        accepted = check(engine, config, table, typed, ledger)
-        engine.execute(f"drop table {typed}")
-    else:
-        accepted = type_and_check(engine, config, table, ledger)
+    accepted = type_and_check(engine, config, table, ledger)
     fill_missing(engine, config, table, accepted, ledger)
     dedupe.exact(engine, table, accepted, ledger)
     if table != "customers":

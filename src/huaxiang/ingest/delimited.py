@@ -10,7 +10,7 @@ from pathlib import Path
 from huaxiang.config.models import SourceConfig
 from huaxiang.engine.duckdb_engine import Engine, quote_ident, quote_str
 from huaxiang.errors import DataError, EngineError, Location
-from huaxiang.ingest.encoding import CHUNK, detect_encoding, transcode_to_utf8
+from huaxiang.ingest.encoding import CHUNK, detect_encoding
 from huaxiang.ingest.staging import (
     HEADER_LIMIT,
     MAX_LINE,
@@ -24,11 +24,10 @@ from huaxiang.ingest.staging import (
 
 
 def stage_csv(engine: Engine, path: Path, source: SourceConfig, *, tab: bool) -> str:
-    encoding = detect_encoding(path, source.encoding)
     with tempfile.TemporaryDirectory(prefix="huaxiang-") as tmp:
-        readable = path
-        if encoding not in ("utf-8", "utf-8-sig"):
-            readable = transcode_to_utf8(path, encoding, Path(tmp) / "utf8.csv")
+        copy = Path(tmp) / "utf8.csv"
+        encoding = detect_encoding(path, source.encoding, copy)
+        readable = path if encoding in ("utf-8", "utf-8-sig") else copy
         mixed, lines = _line_endings(readable)
         if mixed:
             # DuckDB's strict reader refuses a file whose lines end in both \r\n and \n

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+from contextlib import ExitStack
 from pathlib import Path
 
 from huaxiang.errors import DataError, Location
@@ -27,6 +28,7 @@ _BOMS = (
 )
 # tried in order when there is no BOM; gb18030 is a superset of GBK and GB2312
 _CANDIDATES = ("utf-8", "gb18030", "big5")
+_UTF8 = ("utf-8", "utf-8-sig")  # read by DuckDB as they are
 _ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "utf8": "utf-8", "utf-8-bom": "utf-8-sig"}
 
 
@@ -38,26 +40,37 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _decodes(path: Path, encoding: str) -> tuple[bool, int, int]:
-    """Whether the whole file decodes; else (False, byte offset, line) of the first bad byte."""
+def _decodes(path: Path, encoding: str, dest: Path | None = None) -> tuple[bool, int, int]:
+    """Whether the whole file decodes; else (False, byte offset, line) of the first bad byte.
+
+    With ``dest`` the decoded text is written there as UTF-8 (byte-order mark dropped) in the
+    same pass, so a file in another encoding is decoded once, not once to check and once to
+    transcode.
+    """
     if encoding == "utf-8" and path.stat().st_size > SAMPLED_ABOVE:
         return _utf8_samples_decode(path)
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     offset = 0
     lines = 1
-    with path.open("rb") as fh:
+    with ExitStack() as stack:
+        fh = stack.enter_context(path.open("rb"))
+        out = stack.enter_context(dest.open("w", encoding="utf-8", newline="")) if dest else None
         while block := fh.read(CHUNK):
             try:
-                decoder.decode(block, final=False)
+                text = decoder.decode(block, final=False)
             except UnicodeError as exc:  # also "UTF-16 stream does not start with BOM"
                 start = exc.start if isinstance(exc, UnicodeDecodeError) else 0
                 return False, offset + start, lines + block[:start].count(b"\n")
+            if out is not None:
+                out.write(text.lstrip("\ufeff") if offset == 0 else text)
             offset += len(block)
             lines += block.count(b"\n")
         try:
-            decoder.decode(b"", final=True)
+            text = decoder.decode(b"", final=True)
         except UnicodeError:
             return False, offset, lines
+        if out is not None:
+            out.write(text)
     return True, -1, -1
 
 
@@ -95,8 +108,16 @@ def _line_at(path: Path, offset: int) -> int:
     return lines
 
 
-def detect_encoding(path: Path, declared: str = "auto") -> str:
-    """Return a Python codec name that decodes the whole file, or raise DataError."""
+def detect_encoding(path: Path, declared: str = "auto", dest: Path | None = None) -> str:
+    """Return a Python codec name that decodes the whole file, or raise DataError.
+
+    With ``dest``, a file that is not UTF-8 has its text written there as UTF-8 on return
+    (decoded while the encoding is checked).
+    """
+
+    def copy(name: str) -> Path | None:
+        return None if name in _UTF8 else dest
+
     if declared and declared != "auto":
         name = _ALIASES.get(declared.lower(), declared)
         try:
@@ -107,7 +128,7 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
                 location=Location(str(path)),
                 hint="use auto, utf-8, gbk, gb18030, big5 or utf-16",
             ) from None
-        ok, offset, line = _decodes(path, name)
+        ok, offset, line = _decodes(path, name, copy(name))
         if not ok:
             raise DataError(
                 f"the file is not valid {declared} (first bad byte at offset {offset})",
@@ -119,7 +140,7 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
         head = fh.read(4)
     for bom, name in _BOMS:
         if head.startswith(bom):
-            ok, offset, line = _decodes(path, name)
+            ok, offset, line = _decodes(path, name, copy(name))
             if ok:
                 return name
             raise DataError(
@@ -129,13 +150,15 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
                 hint="re-save the file as UTF-8",
             )
     wide = _utf16_without_bom(path)
-    if wide and _decodes(path, wide)[0]:
+    if wide and _decodes(path, wide, copy(wide))[0]:
         return wide
     first_failure: tuple[int, int] | None = None
     for name in _CANDIDATES:
-        ok, offset, line = _decodes(path, name)
+        ok, offset, line = _decodes(path, name, copy(name))
         if ok:
             if name == "gb18030" and _reads_better_as_big5(path):
+                if dest is not None:
+                    transcode_to_utf8(path, "big5", dest)
                 return "big5"
             return name
         if first_failure is None:

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from huaxiang.config.models import SourceConfig
 from huaxiang.engine.duckdb_engine import Engine, quote_ident, quote_str
 from huaxiang.errors import DataError, Location
-from huaxiang.ingest.encoding import detect_encoding, transcode_to_utf8
+from huaxiang.ingest.encoding import detect_encoding
 from huaxiang.ingest.staging import (
     MAX_LINE,
     REJECTS,
@@ -22,28 +22,24 @@ from huaxiang.ingest.staging import (
 
 
 def stage_jsonl(engine: Engine, path: Path, source: SourceConfig) -> str:
-    encoding = detect_encoding(path, source.encoding)
     with tempfile.TemporaryDirectory(prefix="huaxiang-") as tmp:
-        readable = path
-        if encoding not in ("utf-8", "utf-8-sig"):
-            readable = transcode_to_utf8(path, encoding, Path(tmp) / "utf8.jsonl")
+        copy = Path(tmp) / "utf8.jsonl"
+        encoding = detect_encoding(path, source.encoding, copy)
+        readable = path if encoding in ("utf-8", "utf-8-sig") else copy
         _read_lines(engine, readable, "jsonl_lines")
     # empty lines are not records (many writers end the file with one); they keep their numbers.
-    # Validity is checked again where it is needed instead of copying the lines: a JSON parse
-    # costs less than a copy of every line.
+    # Whether a line is an object was decided once, as the lines were read (``ok``)
     problem = (
-        "case when json_valid(line) then "
-        "case when json_type(line) <> 'OBJECT' then 'not a JSON object' end "
+        "case when json_valid(line) then 'not a JSON object' "
         "when trim(line, ' \t\r') = '' then 'blank' else 'malformed JSON' end"
     )
     engine.execute(
         f"insert into {REJECTS} select _row, null, problem, line from "
-        f"(select _row, line, {problem} as problem from jsonl_lines) "
-        "where problem is not null and problem <> 'blank'"
+        f"(select _row, line, {problem} as problem from jsonl_lines where not ok) "
+        "where problem <> 'blank'"
     )
     engine.execute(
-        "create or replace temp view jsonl_ok as select _row, line as j from jsonl_lines "
-        "where case when json_valid(line) then json_type(line) = 'OBJECT' else false end"
+        "create or replace temp view jsonl_ok as select _row, line as j from jsonl_lines where ok"
     )
     if not engine.scalar("select exists (select 1 from jsonl_ok)"):
         if engine.count(REJECTS):
@@ -106,14 +102,15 @@ def _stage_json_members(engine: Engine, keys: list[str]) -> None:
 
 
 def _read_lines(engine: Engine, path: Path, table: str, block: int = 1 << 24) -> None:
-    """Split a UTF-8 file into ``table (_row, line)``, numbered as editors number lines.
+    """Split a UTF-8 file into ``table (_row, line, ok)``, numbered as editors number lines
+    (``ok``: the line is a JSON object).
 
     Works a block at a time: the newline positions come from one vectorised scan and become
     the offsets of an Arrow array (no Python object per line). Lines longer than ``MAX_LINE``
     bytes are not read: they go to ``stage_rejects`` (with their first 10,000 bytes) and
     memory stays bounded whatever the file holds.
     """
-    engine.execute(f"create or replace temp table {table} (_row bigint, line varchar)")
+    engine.execute(f"create or replace temp table {table} (_row bigint, line varchar, ok boolean)")
     number = 0  # lines numbered so far
     carry = b""  # the unfinished last line of the previous block
     oversized = False  # inside a line that is already rejected as too long
@@ -133,10 +130,14 @@ def _read_lines(engine: Engine, path: Path, table: str, block: int = 1 << 24) ->
             rows, text = _reject_invalid_utf8(engine, rows, lines)
         engine.register("lines_in", pa.table({"_row": rows, "line": text}))
         try:
-            # a \r before the newline (Windows line ends) is not part of the line
+            # a \r before the newline (Windows line ends) is not part of the line; ``ok``: the
+            # line is a JSON object, decided here once instead of in every later read (a valid
+            # line starting with '{' is one; json_type() errs on invalid JSON)
+            line = "rtrim(line, chr(13))" if crlf else "line"
             engine.execute(
-                f"insert into {table} select _row, "
-                f"{'rtrim(line, chr(13))' if crlf else 'line'} from lines_in"
+                f"insert into {table} select _row, l, case when json_valid(l) "
+                f"then l[1] = '{{' or json_type(l) = 'OBJECT' else false end "
+                f"from (select _row, {line} as l from lines_in)"
             )
         finally:
             engine.unregister("lines_in")
