@@ -23,7 +23,8 @@ from huaxiang.console import Console, NullConsole
 from huaxiang.definitions.loader import load_catalog
 from huaxiang.engine.duckdb_engine import Engine
 from huaxiang.errors import UsageError, WorkspaceError
-from huaxiang.ingest.loader import LoadResult, load, preview
+from huaxiang.ingest.loader import LoadResult, load, preview, source_path
+from huaxiang.ingest.scan import FileScanner
 from huaxiang.schema import TABLES
 from huaxiang.store.opstore import OperationalStore
 from huaxiang.tagging.build import TagBuild, build_tags, default_as_of, model_columns
@@ -154,9 +155,13 @@ class Workspace(SegmentsMixin, ValueMixin, FeedbackMixin, SurveysMixin, ReportMi
             )
         results = []
         run_id = self.store.start_run("ingest")
-        with self.console.progress("ingesting", total=len(sources)) as task:
+        paths = [p for p in (source_path(s, self.root) for s in sources) if p is not None]
+        with (
+            FileScanner(paths) as scans,
+            self.console.progress("ingesting", total=len(sources)) as task,
+        ):
             for source in sources:
-                result = load(self.engine, source, self.root)
+                result = load(self.engine, source, self.root, scans)
                 results.append(result)
                 self.console.info(
                     f"{source.name}: {result.status}, {result.rows_read:,} rows read"

@@ -11,6 +11,7 @@ from huaxiang.config.models import SourceConfig
 from huaxiang.engine.duckdb_engine import Engine, quote_ident, quote_str
 from huaxiang.errors import DataError, EngineError, Location
 from huaxiang.ingest.encoding import CHUNK, detect_encoding
+from huaxiang.ingest.scan import FileScan, scan_file
 from huaxiang.ingest.staging import (
     HEADER_LIMIT,
     MAX_LINE,
@@ -23,12 +24,14 @@ from huaxiang.ingest.staging import (
 )
 
 
-def stage_csv(engine: Engine, path: Path, source: SourceConfig, *, tab: bool) -> str:
+def stage_csv(
+    engine: Engine, path: Path, source: SourceConfig, *, tab: bool, scan: FileScan | None = None
+) -> str:
     with tempfile.TemporaryDirectory(prefix="huaxiang-") as tmp:
         copy = Path(tmp) / "utf8.csv"
         encoding = detect_encoding(path, source.encoding, copy)
         readable = path if encoding in ("utf-8", "utf-8-sig") else copy
-        mixed, lines = _line_endings(readable)
+        mixed, lines = _line_endings(readable, scan if readable == path else None)
         if mixed:
             # DuckDB's strict reader refuses a file whose lines end in both \r\n and \n
             readable = _normalise_newlines(readable, Path(tmp) / "lf.csv")
@@ -136,23 +139,20 @@ def _blank_records(path: Path, delim: str) -> list[int]:
     return blanks
 
 
-def _line_endings(path: Path) -> tuple[bool, int]:
-    """Whether lines end in both \r\n and \n; the number of lines."""
-    cr = lf = 0
-    last = b""
-    with path.open("rb") as fh:
-        while block := fh.read(CHUNK):
-            lf += block.count(b"\n")
-            cr += block.count(b"\r")
-            last = block[-1:]
-    lines = lf + (last not in (b"", b"\n"))
-    if not cr:  # the common case, one fast count per block
+def _line_endings(path: Path, scan: FileScan | None = None) -> tuple[bool, int]:
+    """Whether lines end in both \r\n and \n; the number of lines (``scan``: the file's
+    scan, when it is at hand)."""
+    scan = scan or scan_file(path, sha256=False)
+    lines = scan.lines
+    if not scan.has_cr:  # the common case: the scan tells
         return False, lines
+    lf = 0
     crlf = 0
     tail = b""
     with path.open("rb") as fh:
         while block := fh.read(CHUNK):
             crlf += block.count(b"\r\n") + (tail == b"\r" and block.startswith(b"\n"))
+            lf += block.count(b"\n")
             tail = block[-1:]
     return 0 < crlf < lf, lines
 

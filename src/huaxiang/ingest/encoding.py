@@ -8,7 +8,6 @@ is transcoded in a streaming pass; nothing is decoded with ``errors='replace'`` 
 from __future__ import annotations
 
 import codecs
-import hashlib
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -30,14 +29,6 @@ _BOMS = (
 _CANDIDATES = ("utf-8", "gb18030", "big5")
 _UTF8 = ("utf-8", "utf-8-sig")  # read by DuckDB as they are
 _ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "utf8": "utf-8", "utf-8-bom": "utf-8-sig"}
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _decodes(path: Path, encoding: str, dest: Path | None = None) -> tuple[bool, int, int]:

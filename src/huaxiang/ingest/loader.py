@@ -19,9 +19,9 @@ from typing import Any
 from huaxiang.config.models import SourceConfig, resolve_path
 from huaxiang.engine.duckdb_engine import Engine, quote_ident
 from huaxiang.errors import DataError, Location
-from huaxiang.ingest.encoding import file_sha256
 from huaxiang.ingest.mapping import ColumnMapping, match_columns
 from huaxiang.ingest.readers import REJECTS, STAGE, STAGE_READ, Staged, stage
+from huaxiang.ingest.scan import FileScan, FileScanner, scan_file
 from huaxiang.schema import TABLES
 from huaxiang.warehouse import ensure_layout, raw_table
 
@@ -77,10 +77,14 @@ def preview(engine: Engine, source: SourceConfig, root: Path, limit: int = 10) -
     }
 
 
-def load(engine: Engine, source: SourceConfig, root: Path) -> LoadResult:
+def load(
+    engine: Engine, source: SourceConfig, root: Path, scans: FileScanner | None = None
+) -> LoadResult:
+    """Load ``source``; ``scans`` may hold its file's scan, computed ahead."""
     ensure_layout(engine)
     path = source_path(source, root)
-    file_hash = _file_hash(path)
+    scan = _file_scan(path, scans)
+    file_hash = scan.sha256 if scan else None
     if file_hash is not None:
         current = _current_load(engine, source.name)
         if _same_load(current, source, file_hash):
@@ -96,7 +100,7 @@ def load(engine: Engine, source: SourceConfig, root: Path) -> LoadResult:
                 current["encoding"],
                 None,
             )
-    staged = stage(engine, source, path)
+    staged = stage(engine, source, path, scan)
     mapping = match_columns(staged.headers, source.table, source.mapping)
     if mapping.missing_required:
         raise _missing_fields_error(source, path, mapping)
@@ -157,11 +161,11 @@ def load(engine: Engine, source: SourceConfig, root: Path) -> LoadResult:
     )
 
 
-def _file_hash(path: Path | None) -> str | None:
+def _file_scan(path: Path | None, scans: FileScanner | None) -> FileScan | None:
     if path is None or not path.is_file():
         return None  # reading it says what is wrong
     try:
-        return file_sha256(path)
+        return scans.get(path) if scans else scan_file(path)
     except OSError as exc:
         raise DataError(
             f"cannot read the file: {exc.strerror}", location=Location(str(path))

@@ -16,6 +16,7 @@ from huaxiang.engine.duckdb_engine import Engine
 from huaxiang.errors import DataError, Location
 from huaxiang.ingest.delimited import stage_csv
 from huaxiang.ingest.jsonl import stage_jsonl
+from huaxiang.ingest.scan import FileScan
 from huaxiang.ingest.staging import REJECTS, STAGE, STAGE_READ
 from huaxiang.ingest.tabular import read_sql, read_xlsx, stage_arrow, stage_parquet
 
@@ -59,8 +60,11 @@ def detect_format(source: SourceConfig, path: Path | None) -> str:
     return fmt
 
 
-def stage(engine: Engine, source: SourceConfig, path: Path | None) -> Staged:
-    """Read one source into the staging tables (replacing earlier staging)."""
+def stage(
+    engine: Engine, source: SourceConfig, path: Path | None, scan: FileScan | None = None
+) -> Staged:
+    """Read one source into the staging tables (replacing earlier staging); ``scan`` is the
+    file's scan when the caller has it."""
     fmt = detect_format(source, path)
     engine.execute(f"drop table if exists {REJECTS}")
     engine.execute(
@@ -84,7 +88,7 @@ def stage(engine: Engine, source: SourceConfig, path: Path | None) -> Staged:
             )
         encoding = None
         if fmt in ("csv", "tsv"):
-            encoding = stage_csv(engine, path, source, tab=fmt == "tsv")
+            encoding = stage_csv(engine, path, source, tab=fmt == "tsv", scan=scan)
         elif fmt == "jsonl":
             encoding = stage_jsonl(engine, path, source)
         elif fmt == "xlsx":
