@@ -91,11 +91,10 @@ def timestamp_expr(x: str, *, day_first: bool, timezone: str) -> str:
     # it leaves NULL, so the cast runs once per value, not once to test and once to take
     return (
         f"coalesce(case when {iso_local} then try_cast({v} as timestamp) end, "
-        f"case when {v} is null then null "
         # zone given (2024-05-08T13:22:01+08:00, ...Z): convert to the workspace's zone
-        f"when regexp_matches({v}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$') and "
-        f"try_cast({v} as timestamptz) is not null "
-        f"then timezone('{tz}', try_cast({v} as timestamptz)) "
+        f"case when regexp_matches({v}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$') "
+        f"then timezone('{tz}', try_cast({v} as timestamptz)) end, "
+        f"case when {v} is null then null "
         # Excel serial day numbers (1954..2173)
         f"when regexp_matches({v}, '^\\d{{5}}(\\.\\d+)?$') "
         f"then timestamp '1899-12-30' + to_microseconds("
@@ -215,5 +214,5 @@ def field_expr(field: Field, raw: str, *, day_first: bool, timezone: str) -> str
     if field.type == "boolean":
         return boolean_expr(raw)
     if field.type == "json":
-        return f"case when json_valid({raw}) then cast({raw} as json) end"
+        return f"try_cast({raw} as json)"  # NULL unless valid JSON
     return raw
