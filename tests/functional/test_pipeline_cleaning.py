@@ -719,3 +719,47 @@ def test_an_interrupted_clean_leaves_the_previous_clean_tables(tmp_path: Path, a
     assert ws.engine.count("orders", "order_id = 'O900' and customer_id is null") == 1
     assert warehouse_state(ws)["hx_cleans"] != before["hx_cleans"]
     ws.close()
+
+
+def test_exact_copies_with_and_without_a_key_and_key_duplicates(tmp_path: Path) -> None:
+    """Feedback ids are optional: copies without an id are found by their values, copies
+    with an id among the rows sharing it, and a shared id with other values is a key
+    duplicate (the latest version survives)."""
+    feedback = csv_text(
+        [
+            ["反馈编号", "客户编号", "反馈内容", "反馈时间"],
+            ["", "C1", "物流太慢", "2024-05-01"],  # row 2
+            ["", "C1", "物流太慢", "2024-05-01"],  # row 3: exact copy of 2, no id
+            ["", "C2", "物流太慢", "2024-05-01"],  # row 4: other customer, kept
+            ["F1", "C1", "客服很好", "2024-05-02"],  # row 5
+            ["F1", "C1", "客服很好", "2024-05-02"],  # row 6: exact copy of 5
+            ["F1", "C1", "客服很好，已解决", "2024-05-03"],  # row 7: same id, newer
+            ["F2", "C2", "包装破损", "2024-05-04"],  # row 8
+        ]
+    )
+    customers = csv_text([["客户编号", "姓名"], ["C1", "张三"], ["C2", "李四"]])
+    ws = make_workspace(
+        tmp_path / "ws",
+        {"c.csv": customers, "f.csv": feedback},
+        [
+            {"name": "crm", "table": "customers", "path": "c.csv"},
+            {"name": "fb", "table": "feedback", "path": "f.csv"},
+        ],
+    )
+    with ws:
+        ws.ingest()
+        result = ws.clean()
+        kept = ws.engine.rows("select _row from feedback order by _row")
+        merges = ws.engine.rows(
+            "select _row, kept_row, reason from hx_merges where table_name = 'feedback' "
+            "order by _row"
+        )
+    assert kept == [(2,), (4,), (7,), (8,)]
+    assert merges == [
+        (3, 2, "exact_duplicate"),
+        (5, 7, "duplicate_feedback_id"),
+        (6, 5, "exact_duplicate"),
+    ]
+    assert rule(result, "feedback", "exact_duplicate").count == 2
+    assert rule(result, "feedback", "duplicate_feedback_id").count == 1
+    assert result.tables["feedback"] == {"read": 7, "accepted": 4, "quarantined": 0, "merged": 3}

@@ -63,14 +63,49 @@ def _collapse(
     return merged
 
 
-def exact(engine: Engine, table: str, relation: str, ledger: Ledger) -> None:
+def key_repeats(engine: Engine, table: str, relation: str) -> str | None:
+    """A small table of the rows whose natural key occurs more than once (None when the
+    table has no natural key).
+
+    Exact copies share their key, so among rows with a key only these can be exact copies:
+    one scan of the key bounds both de-duplication steps, instead of a hash of every field
+    of every row and then a count of every key.
+    """
+    key = TABLES[table].natural_key
+    if not key:
+        return None
+    partition = ", ".join(quote_ident(k) for k in key)
+    not_null = " and ".join(f"{quote_ident(k)} is not null" for k in key)
+    engine.execute(
+        "create or replace temp table dedupe_key_repeats as select _load_id, _row from ("
+        f"select _load_id, _row, count(*) over (partition by {partition}) as n "
+        f"from {relation} where {not_null}) where n > 1"
+    )
+    return "dedupe_key_repeats"
+
+
+def exact(
+    engine: Engine, table: str, relation: str, ledger: Ledger, repeats: str | None = None
+) -> None:
+    """Collapse exact copies; ``repeats`` (from :func:`key_repeats`) bounds the search among
+    rows with a natural key."""
     fields = [quote_ident(f) for f in TABLES[table].field_names]
     partition = ", ".join([*fields, "attributes::varchar"])
+
     # rows whose hash over all fields repeats; equality is then checked exactly by the window
-    candidates = (
-        f"select _load_id, _row from (select _load_id, _row, "
-        f"count(*) over (partition by hash({partition})) as n from {relation}) where n > 1"
-    )
+    def hash_repeats(where: str) -> str:
+        return (
+            f"select _load_id, _row from (select _load_id, _row, "
+            f"count(*) over (partition by hash({partition})) as n from {relation}{where}) "
+            "where n > 1"
+        )
+
+    if repeats is None:
+        candidates = hash_repeats("")
+    else:
+        key = TABLES[table].natural_key
+        keyless = " or ".join(f"{quote_ident(k)} is null" for k in key)
+        candidates = f"from {repeats} union all {hash_repeats(f' where {keyless}')}"
     n = _collapse(engine, table, relation, partition, FIRST_SEEN, candidates, "exact_duplicate")
     ledger.add(
         RuleCount(
@@ -86,17 +121,18 @@ def exact(engine: Engine, table: str, relation: str, ledger: Ledger) -> None:
 
 
 def by_key(
-    engine: Engine, config: WorkspaceConfig, table: str, relation: str, ledger: Ledger
+    engine: Engine,
+    config: WorkspaceConfig,
+    table: str,
+    relation: str,
+    ledger: Ledger,
+    repeats: str,
 ) -> None:
+    """Collapse rows that share the natural key; ``repeats`` is :func:`key_repeats` (rows
+    merged away as exact copies are gone from ``relation`` by then)."""
     key = TABLES[table].natural_key
-    if not key:
-        return
     partition = ", ".join(quote_ident(k) for k in key)
-    not_null = " and ".join(f"{quote_ident(k)} is not null" for k in key)
-    candidates = (
-        f"select _load_id, _row from (select _load_id, _row, count(*) over (partition by "
-        f"{partition}) as n from {relation} where {not_null}) where n > 1"
-    )
+    candidates = f"from {repeats}"
     n = _collapse(
         engine,
         table,

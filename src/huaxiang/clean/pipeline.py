@@ -265,7 +265,10 @@ def clean_table(engine: Engine, config: WorkspaceConfig, table: str, ledger: Led
     _priorities(engine, config)
     accepted = type_and_check(engine, config, table, ledger)
     fill_missing(engine, config, table, accepted, ledger)
-    dedupe.exact(engine, table, accepted, ledger)
-    if table != "customers":
-        dedupe.by_key(engine, config, table, accepted, ledger)
+    # customers are de-duplicated by key in identity resolution
+    repeats = dedupe.key_repeats(engine, table, accepted) if table != "customers" else None
+    dedupe.exact(engine, table, accepted, ledger, repeats)
+    if repeats is not None:
+        dedupe.by_key(engine, config, table, accepted, ledger, repeats)
+        engine.execute(f"drop table {repeats}")
     return accepted
