@@ -24,7 +24,7 @@ engine:
   kind: duckdb
   path: .huaxiang/warehouse.duckdb
   threads: null             # default: all cores
-  memory_limit: null        # default 4GB; larger operations spill to disk
+  memory_limit: null        # default: half the memory, 1-8 GiB; beyond it work spills to disk
 
 store:
   url: null                 # default: SQLite in .huaxiang/state.sqlite; or postgresql+psycopg://...
