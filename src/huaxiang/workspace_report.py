@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from huaxiang.report import ReportResult, write_report
+from huaxiang.report import ReportResult, write_report, write_reports
 
 if TYPE_CHECKING:
+    from huaxiang.personas import PersonaCard
     from huaxiang.workspace import Workspace
 
 
@@ -21,3 +23,16 @@ class ReportMixin:
         """
         ws = cast("Workspace", self)  # a mixin of the facade: self is the Workspace
         return write_report(ws, fmt, ws.language(lang), path)
+
+    def reports(
+        self,
+        formats: Sequence[str] = ("html", "pdf"),
+        *,
+        lang: str | None = None,
+        cards: list[PersonaCard] | None = None,
+    ) -> list[ReportResult]:
+        """Write the report in several formats from one collection of its numbers, to the
+        workspace's reports folder. ``cards``: persona cards drawn already, in ``lang`` (a
+        build draws them once for the cards page and the report)."""
+        ws = cast("Workspace", self)
+        return write_reports(ws, formats, ws.language(lang), cards=cards)

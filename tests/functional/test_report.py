@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterator
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
@@ -274,3 +275,24 @@ def test_migration_since_the_last_build_is_a_sankey_in_html_and_pdf(
         [_tool("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "上次构建 → 本次构建" in text  # the Sankey's title, drawn as text
+
+
+def test_several_formats_from_one_collection_with_the_given_cards(reported: Path) -> None:
+    """A build draws the persona cards once: the report uses the cards it is given."""
+    with Workspace.open(reported) as ws:
+        cards = ws.persona_cards(lang="en")
+        kept = cards[:1]
+        results = ws.reports(("html", "xlsx"), lang="en", cards=kept)
+        all_cards = ws.report("html", lang="en", path=ws.reports_dir / "all.html")
+    assert [r.format for r in results] == ["html", "xlsx"]
+    assert all(r.path.is_file() and r.path.stat().st_size > 0 for r in results)
+    assert results[0].summary == results[1].summary
+    assert "personas" in results[0].seconds and "personas" in results[1].seconds
+    html = results[0].path.read_text(encoding="utf-8")
+    full = all_cards.path.read_text(encoding="utf-8")
+    assert len(cards) > 1
+    # a card's headline is written only on its card
+    lines = [html_escape(c.headline["en"]) for c in cards]
+    assert lines[0] in html and lines[0] in full
+    for line in set(lines[1:]) - {lines[0]}:
+        assert line in full and line not in html

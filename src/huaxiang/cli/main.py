@@ -151,8 +151,9 @@ def _build(ws: Workspace, *, as_json: bool) -> None:
     reports: list[Path] = []
     if tags is not None and ws.segment_catalog().segments:
         segments = ws.build_segments()
-        personas = ws.export_personas(ws.reports_dir / "personas.html", ws.persona_cards())
-        reports = [ws.report(fmt).path for fmt in ("html", "pdf")]
+        cards = ws.persona_cards()  # drawn once for the cards page and the report
+        personas = ws.export_personas(ws.reports_dir / "personas.html", cards)
+        reports = [r.path for r in ws.reports(("html", "pdf"), cards=cards)]
     if as_json:
         emit_json(
             result.as_dict()

@@ -1,7 +1,13 @@
 """The analysis report (seed 004): numbers from the warehouse, conclusions tied to strategies,
 charts, and HTML / PDF / Excel output."""
 
-from huaxiang.report.build import FORMATS, ReportResult, collect_report, write_report
+from huaxiang.report.build import (
+    FORMATS,
+    ReportResult,
+    collect_report,
+    write_report,
+    write_reports,
+)
 from huaxiang.report.definition import ReportDefinition, StrategyRow, load_report_definition
 
 __all__ = [
@@ -12,4 +18,5 @@ __all__ = [
     "collect_report",
     "load_report_definition",
     "write_report",
+    "write_reports",
 ]

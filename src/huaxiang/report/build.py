@@ -8,7 +8,7 @@ no value model yet) says so in the report instead of failing the whole report.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -21,6 +21,7 @@ from huaxiang.report.findings import conclusions, summary
 from huaxiang.report.render import Lang, Report, render_html
 
 if TYPE_CHECKING:
+    from huaxiang.personas import PersonaCard
     from huaxiang.workspace import Workspace
 
 Format = Literal["html", "pdf", "xlsx"]
@@ -49,15 +50,21 @@ class ReportResult:
         }
 
 
-def collect_report(ws: Workspace, lang: Lang, timings: dict[str, float] | None = None) -> Report:
-    """Every section's numbers, the conclusions and the summary (no charts yet)."""
+def collect_report(
+    ws: Workspace,
+    lang: Lang,
+    timings: dict[str, float] | None = None,
+    cards: list[PersonaCard] | None = None,
+) -> Report:
+    """Every section's numbers, the conclusions and the summary (no charts yet); ``cards``:
+    the persona cards when the caller has drawn them already, in ``lang``."""
     definition = load_report_definition(ws.root)
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("meta", lambda: collect.meta(ws, lang)),
         ("sources", lambda: collect.sources(ws)),
         ("quality", lambda: collect.quality(ws)),
         ("segments", lambda: collect.segments(ws, lang)),
-        ("personas", lambda: collect.personas(ws, lang)),
+        ("personas", lambda: collect.personas(ws, lang, cards)),
         ("value", lambda: collect.value(ws, lang)),
         ("migration", lambda: collect.migration(ws)),
         ("survey", lambda: voice.survey(ws, definition.survey, lang)),
@@ -89,14 +96,55 @@ def _group(ws: Workspace, group: str | None) -> str | None:
     return group or next(iter(groups), None)
 
 
-def write_report(ws: Workspace, fmt: str, lang: str, path: Path | None = None) -> ReportResult:
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown report format {fmt!r}", hint="use html, pdf or xlsx")
+def write_report(
+    ws: Workspace,
+    fmt: str,
+    lang: str,
+    path: Path | None = None,
+    cards: list[PersonaCard] | None = None,
+) -> ReportResult:
+    """Write the report in one format (to ``path``, or ``report.<lang>.<fmt>`` among the
+    workspace's reports)."""
+    return write_reports(ws, [fmt], lang, {fmt: path} if path else None, cards)[0]
+
+
+def write_reports(
+    ws: Workspace,
+    formats: Sequence[str],
+    lang: str,
+    paths: dict[str, Path] | None = None,
+    cards: list[PersonaCard] | None = None,
+) -> list[ReportResult]:
+    """Write the report in several formats from one collection of its numbers."""
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown report format {fmt!r}", hint="use html, pdf or xlsx")
     if lang not in ("zh", "en"):
         raise UsageError(f"unknown language {lang!r}", hint="use zh or en")
-    timings: dict[str, float] = {}
-    report = collect_report(ws, cast(Lang, lang), timings)
-    target = path or ws.reports_dir / f"report.{lang}.{fmt}"
+    collected: dict[str, float] = {}
+    report = collect_report(ws, cast(Lang, lang), collected, cards)
+    results = []
+    for fmt in formats:
+        target = (paths or {}).get(fmt) or ws.reports_dir / f"report.{lang}.{fmt}"
+        timings = dict(collected)
+        _write(ws, report, cast(Format, fmt), target, timings)
+        results.append(
+            ReportResult(
+                path=target,
+                format=cast(Format, fmt),
+                lang=lang,
+                conclusions=len(report.conclusions),
+                with_strategy=sum(1 for c in report.conclusions if c.strategies),
+                summary=report.summary,
+                seconds=timings,
+            )
+        )
+    return results
+
+
+def _write(
+    ws: Workspace, report: Report, fmt: Format, target: Path, timings: dict[str, float]
+) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     if fmt == "xlsx":
@@ -114,12 +162,3 @@ def write_report(ws: Workspace, fmt: str, lang: str, path: Path | None = None) -
 
             write_pdf(render_html(report, "print"), target)
     timings["write"] = round(time.perf_counter() - started, 3)
-    return ReportResult(
-        path=target,
-        format=fmt,
-        lang=lang,
-        conclusions=len(report.conclusions),
-        with_strategy=sum(1 for c in report.conclusions if c.strategies),
-        summary=report.summary,
-        seconds=timings,
-    )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from huaxiang.errors import HuaxiangError
 
 if TYPE_CHECKING:
+    from huaxiang.personas import PersonaCard
     from huaxiang.workspace import Workspace
 
 # Value histograms: this many equal-width bins between 0 and the 99th percentile (the long tail
@@ -82,11 +83,15 @@ def segments(ws: Workspace, lang: str) -> dict[str, Any] | None:
     }
 
 
-def personas(ws: Workspace, lang: str) -> list[dict[str, Any]]:
-    """The persona card of every segment of the latest build."""
+def personas(
+    ws: Workspace, lang: str, cards: list[PersonaCard] | None = None
+) -> list[dict[str, Any]]:
+    """The persona card of every segment of the latest build (``cards``: drawn already)."""
     if not ws.engine.table_exists("segment_members"):
         return []
-    return [card.as_dict() for card in ws.persona_cards(lang=lang)]
+    if cards is None:
+        cards = ws.persona_cards(lang=lang)
+    return [card.as_dict() for card in cards]
 
 
 def value(ws: Workspace, lang: str) -> dict[str, Any]:
