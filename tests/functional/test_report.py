@@ -296,3 +296,29 @@ def test_several_formats_from_one_collection_with_the_given_cards(reported: Path
     assert lines[0] in html and lines[0] in full
     for line in set(lines[1:]) - {lines[0]}:
         assert line in full and line not in html
+
+
+def test_english_workbook_names_sheets_and_columns_in_english(
+    reported: Path, tmp_path: Path
+) -> None:
+    with Workspace.open(reported) as ws:
+        result = ws.report("xlsx", lang="en", path=tmp_path / "report.en.xlsx")
+    book = load_workbook(result.path)
+    assert book.sheetnames[:6] == [
+        "About",
+        "Customers",
+        "Tags",
+        "Segments",
+        "Strategies",
+        "Conclusions",
+    ]
+    assert {"Survey", "KANO", "Charts"} <= set(book.sheetnames)
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    for sheet in book.worksheets:
+        header = [c.value for c in sheet[1] if c.value is not None]
+        assert header and not any(chinese.search(str(h)) for h in header), sheet.title
+    assert [c.value for c in book["Customers"][1]][:3] == ["Customer id", "Name (masked)", "Age"]
+    conclusions = [r[0] for r in book["Conclusions"].iter_rows(min_row=2, values_only=True)]
+    assert conclusions and not any(chinese.search(c) for c in conclusions)
+    directions = {r[0] for r in book["Strategies"].iter_rows(min_row=2, values_only=True)}
+    assert directions and not any(chinese.search(d) for d in directions)
