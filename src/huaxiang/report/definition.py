@@ -6,7 +6,7 @@ service), the measures, an owner, a start date, a budget and the expected effect
 names the findings it answers, so every conclusion of the report can point at the row that acts
 on it, and a conclusion nobody acts on is shown as such:
 
-- ``pain:<theme>``: a pain-point theme of the feedback (``pain:delivery_speed``)
+- ``pain:<theme>``: a pain-point theme of the feedback (``pain:delivery``)
 - ``kano:<feature>``: a KANO feature of a survey (its name, as in the survey definition)
 - ``segment:<id>``: a segment (its size, strategy and goal)
 - ``value:churn`` / ``value:clv``: customers likely to be lost / the value concentration
@@ -105,5 +105,5 @@ strategies:
     date: 2026-08-01
     budget: 200000
     expected_effect: {zh: 配送相关投诉下降30%, en: 30% fewer delivery complaints}
-    addresses: [pain:delivery_speed]
+    addresses: [pain:delivery]
 """

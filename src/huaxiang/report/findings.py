@@ -2,7 +2,7 @@
 and the summary (at most 300 characters) a decision maker reads first.
 
 A conclusion is a sentence with its number ("配送时效: 40% of customers with feedback") and a
-key naming the finding (``pain:delivery_speed``); report.yaml's strategy rows list the keys they
+key naming the finding (``pain:delivery``); report.yaml's strategy rows list the keys they
 address. Nothing here is written by hand: change the data and the conclusions change with it.
 """
 
