@@ -160,14 +160,14 @@ def type_and_check(engine: Engine, config: WorkspaceConfig, table: str, ledger: 
     early = resolve_statistics(engine, "", [r for r, x in zip(given, late, strict=True) if not x])
     q_case, f_list = _verdicts(early)
     checked = f"accepted_{table}"
-    typed = (
-        customers_select(engine, config) if table == "customers" else typed_select(config, table)
-    )
+    customers = table == "customers"
+    typed = customers_select(engine, config) if customers else typed_select(config, table)
     engine.execute(
         f"create or replace temp table {checked} as select *, {q_case} as _quarantine_rule, "
         f"{f_list} as _flags from ({typed})"
     )
-    engine.execute("drop table if exists customer_regions")
+    if customers:
+        engine.execute("drop table customer_regions")
     ledger.completeness_before(engine, table, checked)
     rules = resolve_statistics(engine, checked, given)
     q_case, f_list = _verdicts(rules)

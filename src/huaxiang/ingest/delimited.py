@@ -10,7 +10,7 @@ from pathlib import Path
 from huaxiang.config.models import SourceConfig
 from huaxiang.engine.duckdb_engine import Engine, quote_ident, quote_str
 from huaxiang.errors import DataError, EngineError, Location
-from huaxiang.ingest.encoding import CHUNK, detect_encoding
+from huaxiang.ingest.encoding import CHUNK, utf8_text
 from huaxiang.ingest.scan import FileScan, scan_file
 from huaxiang.ingest.staging import (
     HEADER_LIMIT,
@@ -28,9 +28,7 @@ def stage_csv(
     engine: Engine, path: Path, source: SourceConfig, *, tab: bool, scan: FileScan | None = None
 ) -> str:
     with tempfile.TemporaryDirectory(prefix="huaxiang-") as tmp:
-        copy = Path(tmp) / "utf8.csv"
-        encoding = detect_encoding(path, source.encoding, copy)
-        readable = path if encoding in ("utf-8", "utf-8-sig") else copy
+        encoding, readable = utf8_text(path, source.encoding, Path(tmp))
         mixed, lines = _line_endings(readable, scan if readable == path else None)
         if mixed:
             # DuckDB's strict reader refuses a file whose lines end in both \r\n and \n

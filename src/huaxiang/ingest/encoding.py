@@ -163,6 +163,14 @@ def detect_encoding(path: Path, declared: str = "auto", dest: Path | None = None
     )
 
 
+def utf8_text(path: Path, declared: str, folder: Path) -> tuple[str, Path]:
+    """The file's encoding and a UTF-8 file holding its text: ``path`` itself when DuckDB
+    reads it as it is, else a copy written into ``folder`` while the encoding is checked."""
+    copy = folder / f"utf8{path.suffix}"
+    encoding = detect_encoding(path, declared, copy)
+    return encoding, path if encoding in _UTF8 else copy
+
+
 def _utf16_without_bom(path: Path) -> str | None:
     """UTF-16 text without a byte-order mark: ASCII characters leave every other byte zero."""
     with path.open("rb") as fh:

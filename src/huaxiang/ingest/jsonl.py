@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from huaxiang.config.models import SourceConfig
 from huaxiang.engine.duckdb_engine import Engine, quote_ident, quote_str
 from huaxiang.errors import DataError, Location
-from huaxiang.ingest.encoding import detect_encoding
+from huaxiang.ingest.encoding import utf8_text
 from huaxiang.ingest.staging import (
     MAX_LINE,
     REJECTS,
@@ -23,9 +23,7 @@ from huaxiang.ingest.staging import (
 
 def stage_jsonl(engine: Engine, path: Path, source: SourceConfig) -> str:
     with tempfile.TemporaryDirectory(prefix="huaxiang-") as tmp:
-        copy = Path(tmp) / "utf8.jsonl"
-        encoding = detect_encoding(path, source.encoding, copy)
-        readable = path if encoding in ("utf-8", "utf-8-sig") else copy
+        encoding, readable = utf8_text(path, source.encoding, Path(tmp))
         _read_lines(engine, readable, "jsonl_lines")
     # empty lines are not records (many writers end the file with one); they keep their numbers.
     # Whether a line is an object was decided once, as the lines were read (``ok``)

@@ -121,12 +121,12 @@ ENGLISH = {
 
 
 def _say(text: str, lang: str) -> str:
-    """A sheet or column name in ``lang``."""
-    return ENGLISH[text] if lang == "en" else text
+    """A sheet or column name in ``lang`` (names such as KANO, Better or A stay as they are)."""
+    return ENGLISH.get(text, text) if lang == "en" else text
 
 
 def _says(texts: Sequence[str], lang: str) -> list[str]:
-    return [ENGLISH.get(t, t) if lang == "en" else t for t in texts]
+    return [_say(t, lang) for t in texts]
 
 
 def write_workbook(
