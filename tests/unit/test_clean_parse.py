@@ -263,7 +263,7 @@ def _blank_reference(text: str | None) -> str | None:
 @given(
     st.one_of(
         st.none(),
-        st.text(alphabet=" \u3000\u00a0nNaA/-#无空未填写ulo中x\t", max_size=10),
+        st.text(alphabet=" \u3000\u00a0\u2003\u0301nNaA/-#无空未填写ulo中x\t😀", max_size=10),
         st.sampled_from(parse._PLACEHOLDERS).map(lambda p: f"  {p.upper()} "),
         st.text(max_size=12),
     )
