@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from huaxiang.ingest.scan import CHUNK, FileScanner, scan_file
+from huaxiang.ingest.encoding import CHUNK
+from huaxiang.ingest.scan import FileScanner, read_ahead, scan_file
 from huaxiang.workspace import Workspace
 
 
@@ -65,3 +68,49 @@ def test_ingest_with_scans_loads_and_skips_unchanged_files(tmp_path: Path) -> No
     assert [r.status for r in again] == ["unchanged", "unchanged"]
     assert [r.rows_read for r in first] == [2, 1]
     assert names == [("张三",), ("李四",)]  # no \r kept
+
+
+def test_read_ahead_keeps_the_order_and_bounds_the_lead() -> None:
+    produced: list[int] = []
+
+    def numbers() -> Iterator[int]:
+        for i in range(50):
+            produced.append(i)
+            yield i
+
+    seen: list[int] = []
+    for n in read_ahead(numbers(), depth=2):
+        # the producer is at most the queue's depth plus the item in hand ahead
+        assert len(produced) - len(seen) <= 4
+        seen.append(n)
+    assert seen == list(range(50))
+
+
+def test_read_ahead_raises_the_producers_error_in_the_caller() -> None:
+    def failing() -> Iterator[int]:
+        yield 1
+        raise OSError("disk gone")
+
+    got = []
+    with pytest.raises(OSError, match="disk gone"):
+        for n in read_ahead(failing()):
+            got.append(n)
+    assert got == [1]
+
+
+def test_read_ahead_stops_and_closes_the_producer_when_the_caller_stops() -> None:
+    closed = threading.Event()
+
+    def endless() -> Iterator[int]:
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.set()
+
+    ahead = read_ahead(endless())
+    assert [next(ahead) for _ in range(3)] == [0, 1, 2]
+    ahead.close()  # what a `for` loop left by an exception does
+    assert closed.wait(5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from huaxiang.config.models import SourceConfig
 from huaxiang.engine.duckdb_engine import Engine, quote_ident, quote_str
 from huaxiang.errors import DataError, Location
 from huaxiang.ingest.encoding import utf8_text
+from huaxiang.ingest.scan import read_ahead
 from huaxiang.ingest.staging import (
     MAX_LINE,
     REJECTS,
@@ -99,39 +101,51 @@ def _stage_json_members(engine: Engine, keys: list[str]) -> None:
     )
 
 
-def _read_lines(engine: Engine, path: Path, table: str, block: int = 1 << 24) -> None:
+def _read_lines(engine: Engine, path: Path, table: str) -> None:
     """Split a UTF-8 file into ``table (_row, line, ok)``, numbered as editors number lines
     (``ok``: the line is a JSON object).
 
-    Works a block at a time: the newline positions come from one vectorised scan and become
-    the offsets of an Arrow array (no Python object per line). Lines longer than ``MAX_LINE``
-    bytes are not read: they go to ``stage_rejects`` (with their first 10,000 bytes) and
-    memory stays bounded whatever the file holds.
+    The blocks of lines are cut in a background thread (:func:`_line_blocks`) while the engine
+    stores the previous one; each is handed over in slices so the engine checks it on every
+    core. Lines longer than ``MAX_LINE`` bytes are not read: they go to ``stage_rejects``
+    (with their first 10,000 bytes) and memory stays bounded whatever the file holds.
     """
     engine.execute(f"create or replace temp table {table} (_row bigint, line varchar, ok boolean)")
     number = 0  # lines numbered so far
-    carry = b""  # the unfinished last line of the previous block
-    oversized = False  # inside a line that is already rejected as too long
-    crlf = False  # a \r seen: lines may end in \r\n
-
-    def emit(lines: pa.Array) -> None:
-        nonlocal number
+    for lines, has_cr in read_ahead(_line_blocks(path)):
+        if isinstance(lines, bytes):
+            number += 1
+            engine.execute(
+                f"insert into {REJECTS} values (?, null, ?, ?)",
+                [
+                    number,
+                    f"line longer than {MAX_LINE:,} bytes",
+                    lines.decode("utf-8", errors="replace"),
+                ],
+            )
+            continue
+        if not len(lines):
+            continue
         first = number + 1
         number += len(lines)
-        if not len(lines):
-            return
         rows = pa.array(np.arange(first, number + 1, dtype=np.int64))
-        try:
-            text = lines.cast(pa.large_string())
-        except pa.ArrowInvalid:
+        if pa.types.is_large_binary(lines.type):
             # a line that is not UTF-8 (the encoding was checked on samples): reject it alone
-            rows, text = _reject_invalid_utf8(engine, rows, lines)
-        engine.register("lines_in", pa.table({"_row": rows, "line": text}))
+            rows, lines = _reject_invalid_utf8(engine, rows, lines)
+        block = pa.table({"_row": rows, "line": lines})
+        step = max(1, -(-len(block) // _SLICES))
+        engine.register(
+            "lines_in",
+            pa.Table.from_batches(
+                [b for i in range(0, len(block), step) for b in block.slice(i, step).to_batches()],
+                block.schema,
+            ),
+        )
         try:
             # a \r before the newline (Windows line ends) is not part of the line; ``ok``: the
             # line is a JSON object, decided here once instead of in every later read (a valid
             # line starting with '{' is one; json_type() errs on invalid JSON)
-            line = "rtrim(line, chr(13))" if crlf else "line"
+            line = "rtrim(line, chr(13))" if has_cr else "line"
             engine.execute(
                 f"insert into {table} select _row, l, case when json_valid(l) "
                 f"then l[1] = '{{' or json_type(l) = 'OBJECT' else false end "
@@ -140,18 +154,21 @@ def _read_lines(engine: Engine, path: Path, table: str, block: int = 1 << 24) ->
         finally:
             engine.unregister("lines_in")
 
-    def reject_long(head: bytes) -> None:
-        nonlocal number
-        number += 1
-        engine.execute(
-            f"insert into {REJECTS} values (?, null, ?, ?)",
-            [
-                number,
-                f"line longer than {MAX_LINE:,} bytes",
-                head.rstrip(b"\r")[:10_000].decode("utf-8", errors="replace"),
-            ],
-        )
 
+# slices a block of lines is handed to the engine in: its scan runs one thread per slice
+_SLICES = 8
+
+
+def _line_blocks(path: Path, block: int = 1 << 24) -> Iterator[tuple[pa.Array | bytes, bool]]:
+    """The file's lines in order, a block at a time, each with whether it holds a \r.
+
+    A block is an Arrow array of lines without their newlines: UTF-8 text, or binary when
+    some line is not UTF-8. The newline positions come from one vectorised scan and become
+    the array's offsets (no Python object per line). A line longer than ``MAX_LINE`` comes
+    alone, as the ``bytes`` of its first 10,000 bytes.
+    """
+    carry = b""  # the unfinished last line of the previous block
+    oversized = False  # inside a line that is already rejected as too long
     with path.open("rb") as fh:
         while data := fh.read(block):
             if fh.tell() == len(data) and data.startswith(b"\xef\xbb\xbf"):
@@ -163,27 +180,35 @@ def _read_lines(engine: Engine, path: Path, table: str, block: int = 1 << 24) ->
                 data = data[cut + 1 :]
                 oversized = False
             data = carry + data
-            crlf = crlf or b"\r" in data
+            has_cr = b"\r" in data
             cut = data.rfind(b"\n") + 1
             (lines, longest), carry = _split_lines(data[:cut]), data[cut:]
             if longest > MAX_LINE:
                 run: list[bytes] = []
                 for p in lines.to_pylist():
                     if len(p) > MAX_LINE:
-                        emit(pa.array(run, pa.large_binary()))
+                        yield _as_text(pa.array(run, pa.large_binary())), has_cr
                         run = []
-                        reject_long(p)
+                        yield p[:10_000], has_cr
                     else:
                         run.append(p)
-                emit(pa.array(run, pa.large_binary()))
+                yield _as_text(pa.array(run, pa.large_binary())), has_cr
             else:
-                emit(lines)
+                yield _as_text(lines), has_cr
             if len(carry) > MAX_LINE:
-                reject_long(carry)
+                yield carry[:10_000], has_cr
                 carry = b""
                 oversized = True
     if carry and not oversized:
-        emit(_split_lines(carry + b"\n")[0])
+        yield _as_text(_split_lines(carry + b"\n")[0]), b"\r" in carry
+
+
+def _as_text(lines: pa.Array) -> pa.Array:
+    """The lines as UTF-8 text, or left binary when one is not UTF-8."""
+    try:
+        return lines.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return lines
 
 
 def _split_lines(body: bytes) -> tuple[pa.Array, int]:

@@ -5,18 +5,25 @@ delimited reader accounts for every line).
 A file is read once for all three, and :class:`FileScanner` reads the files of an ingest
 ahead, in a background thread, in the order they will be loaded: hashing the next file
 overlaps the loading of the current one. hashlib and file reads release the GIL, and the
-engine releases it while a statement runs.
+engine releases it while a statement runs. :func:`read_ahead` does the same for the blocks
+of one file: the next block is prepared while the engine stores the current one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar, cast
 
 from huaxiang.ingest.encoding import CHUNK
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,3 +81,50 @@ class FileScanner:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def read_ahead(items: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
+    """The items of ``items`` in order, produced in a background thread at most ``depth``
+    ahead of the caller (memory stays bounded). An exception of the producer is raised here;
+    when the caller stops early, the producer stops too and ``items`` is closed.
+    """
+    box: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(entry: tuple[bool, object]) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((True, done))
+        except BaseException as exc:  # handed to the caller, raised there
+            put((False, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="huaxiang-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, item = box.get()
+            if not ok:
+                assert isinstance(item, BaseException)
+                raise item
+            if item is done:
+                return
+            yield cast(T, item)
+    finally:
+        stop.set()
+        worker.join()
