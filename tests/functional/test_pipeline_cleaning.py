@@ -628,6 +628,44 @@ def test_rule_order_holds_across_constant_and_statistical_rules(tmp_path: Path) 
     assert result.balanced
 
 
+def test_a_flag_sees_the_values_before_a_cap_on_its_column(tmp_path: Path) -> None:
+    """Late flags are written with the clean table unless a cap / clear / fill changes a
+    column they read: then they are judged on the values as typed, like every rule."""
+    amounts = [*VALUES[:-1], "5000"]
+    orders = csv_text(
+        [["订单号", "客户编号", "下单时间", "金额"]]
+        + [[f"O{i}", f"C{i}", "2024-05-08", a] for i, a in enumerate(amounts)]
+    )
+    outliers = [
+        {
+            "table": "orders",
+            "field": "amount",
+            "action": "flag",
+            "rule": "bounds",
+            "above_mean_ratio": 3,
+            "finding": "high_net_worth_candidate",
+        }
+    ]
+    capped = [{"table": "orders", "field": "amount", "action": "cap", "rule": "bounds", "max": 10}]
+    seen = {}
+    for name, rules in (("flag", outliers), ("flag+cap", outliers + capped)):
+        ws = make_workspace(
+            tmp_path / name,
+            {"o.csv": orders},
+            [{"name": "o", "table": "orders", "path": "o.csv"}],
+            cleaning={"outliers": rules},
+        )
+        with ws:
+            ws.ingest()
+            ws.clean()
+            seen[name] = ws.engine.rows(
+                "select order_id, amount from orders "
+                "where list_contains(_flags, 'high_net_worth_candidate')"
+            )
+    assert seen["flag"] == [(f"O{len(amounts) - 1}", 5000.0)]
+    assert seen["flag+cap"] == [(f"O{len(amounts) - 1}", 10.0)]  # flagged, then capped
+
+
 class _InterruptingConsole(CaptureConsole):
     """Presses Ctrl-C when the cleaning progress reaches step ``after``."""
 

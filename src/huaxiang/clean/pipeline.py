@@ -145,14 +145,19 @@ def _verdicts(rules: list[Rule]) -> tuple[str, str]:
     return q_case, f_list
 
 
-def type_and_check(engine: Engine, config: WorkspaceConfig, table: str, ledger: Ledger) -> str:
+def type_and_check(
+    engine: Engine, config: WorkspaceConfig, table: str, ledger: Ledger, *, defer_flags: bool
+) -> tuple[str, str]:
     """Steps 1 and 2 in one pass over the raw rows (one working table, not two); returns the
-    relation of accepted rows.
+    relation of accepted rows and the SQL of their final ``_flags``.
 
     Rules with constant conditions are evaluated while typing. Outlier rules need statistics
     of the rows those rules keep, so they come second: the statistics are read from the
-    working table, and the few rows an outlier rule fires on get their verdict again with
-    every rule in order, exactly as if all had been evaluated at once.
+    working table, and the rows an outlier rule fires on get their verdict again with every
+    rule in order, exactly as if all had been evaluated at once. With ``defer_flags`` the
+    flags are not rewritten in place but returned as an expression for the one write that
+    follows (a flag's condition must then see the same values there: no clear, cap or fill
+    rule may change a column a flag rule reads).
     """
     given = _rules(config, table)
     late = [needs_statistics(r) for r in given]
@@ -171,6 +176,8 @@ def type_and_check(engine: Engine, config: WorkspaceConfig, table: str, ledger: 
     ledger.completeness_before(engine, table, checked)
     rules = resolve_statistics(engine, checked, given)
     q_case, f_list = _verdicts(rules)
+    flags = "_flags"
+    defer_flags = defer_flags and _flags_stay_valid(config, table, rules)
     for action, column, verdict in (
         ("quarantine", "_quarantine_rule", q_case),
         ("flag", "_flags", f_list),
@@ -178,9 +185,21 @@ def type_and_check(engine: Engine, config: WorkspaceConfig, table: str, ledger: 
         fires = [r.condition for r, x in zip(rules, late, strict=True) if x and r.action == action]
         if fires:
             where = " or ".join(f"coalesce({c}, false)" for c in fires)
-            engine.execute(f"update {checked} set {column} = {verdict} where {where}")
+            if action == "flag" and defer_flags:
+                flags = f"case when {where} then {verdict} else _flags end"
+            else:
+                engine.execute(f"update {checked} set {column} = {verdict} where {where}")
     _settle(engine, table, checked, rules, ledger)
-    return checked
+    return checked, flags
+
+
+def _flags_stay_valid(config: WorkspaceConfig, table: str, rules: list[Rule]) -> bool:
+    """Whether every flag rule reads columns that no later step (clear, cap, fill) changes."""
+    flagged = {r.column for r in rules if r.action == "flag"}
+    changed = {r.column for r in rules if r.action in ("clear", "cap")} | {
+        m.field for m in config.cleaning.missing if m.table == table and m.strategy != "leave"
+    }
+    return None not in flagged and not flagged & changed
 
 
 def _settle(engine: Engine, table: str, checked: str, rules: list[Rule], ledger: Ledger) -> None:
@@ -260,10 +279,13 @@ def fill_missing(
             engine.execute(f"update {accepted} set {col} = {value} where {col} is null")
 
 
-def clean_table(engine: Engine, config: WorkspaceConfig, table: str, ledger: Ledger) -> str:
-    """Steps 1-4 for one table; returns the relation holding its clean rows."""
+def clean_table(
+    engine: Engine, config: WorkspaceConfig, table: str, ledger: Ledger, *, defer_flags: bool
+) -> tuple[str, str]:
+    """Steps 1-4 for one table; returns the relation holding its clean rows and the SQL of
+    their ``_flags`` (see :func:`type_and_check`)."""
     _priorities(engine, config)
-    accepted = type_and_check(engine, config, table, ledger)
+    accepted, flags = type_and_check(engine, config, table, ledger, defer_flags=defer_flags)
     fill_missing(engine, config, table, accepted, ledger)
     # customers are de-duplicated by key in identity resolution
     repeats = dedupe.key_repeats(engine, table, accepted) if table != "customers" else None
@@ -271,4 +293,4 @@ def clean_table(engine: Engine, config: WorkspaceConfig, table: str, ledger: Led
     if repeats is not None:
         dedupe.by_key(engine, config, table, accepted, ledger, repeats)
         engine.execute(f"drop table {repeats}")
-    return accepted
+    return accepted, flags

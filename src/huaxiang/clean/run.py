@@ -72,7 +72,8 @@ def run_clean(engine: Engine, config: WorkspaceConfig, console: Console) -> Clea
             engine.execute(f"create table {staged(shared)} as from {shared} limit 0")
         with console.progress("cleaning", total=len(tables) + 1) as task:
             if "customers" in tables:
-                accepted = clean_table(engine, config, "customers", ledger)
+                # identity resolution reads the flags from the table: they are final there
+                accepted, _ = clean_table(engine, config, "customers", ledger, defer_flags=False)
                 identity = resolve(engine, config, accepted, ledger)
                 engine.execute(f"drop table {accepted}")
                 ledger.completeness_after(engine, "customers", staged("customers"))
@@ -80,8 +81,8 @@ def run_clean(engine: Engine, config: WorkspaceConfig, console: Console) -> Clea
             for table in tables:
                 if table == "customers":
                     continue
-                accepted = clean_table(engine, config, table, ledger)
-                _finish_table(engine, table, accepted, ledger)
+                accepted, flags = clean_table(engine, config, table, ledger, defer_flags=True)
+                _finish_table(engine, table, accepted, flags, ledger)
                 engine.execute(f"drop table {accepted}")
                 ledger.completeness_after(engine, table, staged(table))
                 task.advance()
@@ -130,9 +131,13 @@ def _drop_staged(engine: Engine) -> None:
         engine.execute(f"drop table if exists {quote_ident(name)}")
 
 
-def _finish_table(engine: Engine, table: str, accepted: str, ledger: Ledger) -> None:
-    """Write the clean table; customer ids become golden ids, the source id stays beside."""
+def _finish_table(engine: Engine, table: str, accepted: str, flags: str, ledger: Ledger) -> None:
+    """Write the clean table; customer ids become golden ids, the source id stays beside.
+    ``flags`` is the SQL of the rows' final ``_flags`` (late flags are applied here, in the
+    one write, instead of in an update of the working table)."""
     columns = _finish_columns(engine, accepted)
+    if flags != "_flags":
+        accepted = f"(select * replace ({flags} as _flags) from {accepted})"
     if "customer_id" not in TABLES[table].by_name:
         engine.execute(f"create table {staged(table)} as select {columns} from {accepted}")
         return
