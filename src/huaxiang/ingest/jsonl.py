@@ -62,16 +62,19 @@ def stage_jsonl(engine: Engine, path: Path, source: SourceConfig) -> str:
             f"v[{i}] as {quote_ident(name)}, "
             for i, name in enumerate(unique_headers(keys), start=1)
         )
+        # a view: the load's one read of it extracts the values while it stores them (no
+        # copy of the extracted rows); the lines stay until the stage is dropped
         engine.execute(
-            f"create temp table {STAGE} as select {cols}_row from "
+            f"create temp view {STAGE} as select {cols}_row from "
             f"(select _row, json_extract_string(j, {paths}) as v from jsonl_ok)"
         )
     else:
         _stage_json_members(engine, keys)
-    engine.drop("jsonl_ok")
-    engine.execute("drop table if exists jsonl_kv")
-    engine.execute("drop table jsonl_lines")
     return encoding
+
+
+# working relations of the JSON Lines reader, dropped with the stage
+WORK_RELATIONS = ("jsonl_ok", "jsonl_kv", "jsonl_lines")
 
 
 def _plain_json_key(key: str) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 from huaxiang.config.models import SourceConfig, resolve_path
 from huaxiang.engine.duckdb_engine import Engine, quote_ident
 from huaxiang.errors import DataError, Location
+from huaxiang.ingest.jsonl import WORK_RELATIONS as JSONL_WORK
 from huaxiang.ingest.mapping import ColumnMapping, match_columns
 from huaxiang.ingest.readers import REJECTS, STAGE, STAGE_READ, Staged, stage
 from huaxiang.ingest.scan import FileScan, FileScanner, scan_file
@@ -282,6 +283,8 @@ def _drop_stage(engine: Engine) -> None:
     engine.drop(STAGE_READ)
     engine.execute("drop table if exists stage_gaps")
     engine.execute(f"drop table if exists {REJECTS}")
+    for name in JSONL_WORK:
+        engine.drop(name)
 
 
 __all__ = ["LoadResult", "Staged", "load", "preview"]
