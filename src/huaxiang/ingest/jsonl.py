@@ -102,6 +102,7 @@ def _stage_json_members(engine: Engine, keys: list[str]) -> None:
         "left join jsonl_kv kv on kv._row = o._row group by o._row order by o._row",
         keys,
     )
+    engine.execute("drop table jsonl_kv")  # one row per member: not held through the load
 
 
 def _read_lines(engine: Engine, path: Path, table: str) -> None:
@@ -136,14 +137,8 @@ def _read_lines(engine: Engine, path: Path, table: str) -> None:
             # a line that is not UTF-8 (the encoding was checked on samples): reject it alone
             rows, lines = _reject_invalid_utf8(engine, rows, lines)
         block = pa.table({"_row": rows, "line": lines})
-        step = max(1, -(-len(block) // _SLICES))
-        engine.register(
-            "lines_in",
-            pa.Table.from_batches(
-                [b for i in range(0, len(block), step) for b in block.slice(i, step).to_batches()],
-                block.schema,
-            ),
-        )
+        slices = block.to_batches(max_chunksize=max(1, -(-len(block) // _SLICES)))
+        engine.register("lines_in", pa.Table.from_batches(slices, block.schema))
         try:
             # a \r before the newline (Windows line ends) is not part of the line; ``ok``: the
             # line is a JSON object, decided here once instead of in every later read (a valid

@@ -19,9 +19,8 @@ from typing import Any
 from huaxiang.config.models import SourceConfig, resolve_path
 from huaxiang.engine.duckdb_engine import Engine, quote_ident
 from huaxiang.errors import DataError, Location
-from huaxiang.ingest.jsonl import WORK_RELATIONS as JSONL_WORK
 from huaxiang.ingest.mapping import ColumnMapping, match_columns
-from huaxiang.ingest.readers import REJECTS, STAGE, STAGE_READ, Staged, stage
+from huaxiang.ingest.readers import REJECTS, STAGE, Staged, drop_stage, stage
 from huaxiang.ingest.scan import FileScan, FileScanner, scan_file
 from huaxiang.schema import TABLES
 from huaxiang.warehouse import ensure_layout, raw_table
@@ -110,7 +109,7 @@ def load(
     current = _current_load(engine, source.name)
     if _same_load(current, source, content_hash):
         assert current is not None
-        _drop_stage(engine)
+        drop_stage(engine)
         return LoadResult(
             source.name,
             source.table,
@@ -148,7 +147,7 @@ def load(
                 json.dumps(mapping.as_dict() | {"settings": _settings(source)}, ensure_ascii=False),
             ],
         )
-    _drop_stage(engine)
+    drop_stage(engine)
     return LoadResult(
         source.name,
         source.table,
@@ -280,15 +279,6 @@ def _missing_fields_error(
         hint=f"map a header in huaxiang.yaml, e.g. mapping: {{{example}: "
         f"{mapping.missing_required[0]}}}",
     )
-
-
-def _drop_stage(engine: Engine) -> None:
-    engine.drop(STAGE)
-    engine.drop(STAGE_READ)
-    engine.execute("drop table if exists stage_gaps")
-    engine.execute(f"drop table if exists {REJECTS}")
-    for name in JSONL_WORK:
-        engine.drop(name)
 
 
 __all__ = ["LoadResult", "Staged", "load", "preview"]

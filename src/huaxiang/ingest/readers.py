@@ -15,6 +15,7 @@ from huaxiang.config.models import SourceConfig
 from huaxiang.engine.duckdb_engine import Engine
 from huaxiang.errors import DataError, Location
 from huaxiang.ingest.delimited import stage_csv
+from huaxiang.ingest.jsonl import WORK_RELATIONS as JSONL_WORK
 from huaxiang.ingest.jsonl import stage_jsonl
 from huaxiang.ingest.scan import FileScan
 from huaxiang.ingest.staging import REJECTS, STAGE, STAGE_READ
@@ -66,13 +67,11 @@ def stage(
     """Read one source into the staging tables (replacing earlier staging); ``scan`` is the
     file's scan when the caller has it."""
     fmt = detect_format(source, path)
-    engine.execute(f"drop table if exists {REJECTS}")
+    drop_stage(engine)
     engine.execute(
         f"create temp table {REJECTS} (_row bigint, column_name varchar, reason varchar, "
         "raw varchar)"
     )
-    engine.drop(STAGE)
-    engine.drop(STAGE_READ)
     if fmt == "sql":
         encoding = None
         stage_arrow(engine, read_sql(source))
@@ -101,4 +100,11 @@ def stage(
     return Staged(fmt, encoding, headers, accepted + rejected, rejected)
 
 
-__all__ = ["REJECTS", "STAGE", "STAGE_READ", "Staged", "detect_format", "stage"]
+def drop_stage(engine: Engine) -> None:
+    """Drop the staging relations and every reader's working relations (the row-number gaps
+    of delimited text, the lines of JSON Lines that the stage view reads)."""
+    for name in (STAGE, STAGE_READ, REJECTS, "stage_gaps", *JSONL_WORK):
+        engine.drop(name)
+
+
+__all__ = ["REJECTS", "STAGE", "STAGE_READ", "Staged", "detect_format", "drop_stage", "stage"]
